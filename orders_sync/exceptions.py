@@ -1,0 +1,23 @@
+"""Exceptions a user can cause or act on.
+
+Every exception here carries a message that is one sentence a person can act on; the
+command lines print it on one line and exit with status 2 (usage/configuration) or 1.
+"""
+
+from __future__ import annotations
+
+
+class OrdersSyncError(Exception):
+    """Base class of every error raised on purpose by orders_sync."""
+
+
+class ConfigurationError(OrdersSyncError):
+    """The environment or an Airflow connection holds a value that cannot be used."""
+
+
+class UsageError(OrdersSyncError):
+    """A command-line flag or a DAG conf value is invalid (bad date, unknown store, ...)."""
+
+
+class DatabaseUnavailableError(ConfigurationError):
+    """The orders database cannot be reached or refused the credentials."""
