@@ -1,0 +1,155 @@
+"""One frozen settings object, read once from the environment (or Airflow connections).
+
+The environment variables are the contract of ``shared/contracts/interfaces.md``; the
+extra ``ORDERS_SYNC_*`` knobs below are documented in the README. Nothing here touches
+the network or the database: resolving an unset database URL to the embedded server is
+:func:`orders_sync.db.engine.database_url`'s job, and an unset source URL to the bundled
+simulator is :mod:`orders_sync.sources.factory`'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pendulum
+
+from orders_sync.exceptions import ConfigurationError
+
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+DEFAULT_ENV = "dev"
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything orders_sync reads from its environment, validated.
+
+    Attributes:
+        database_url: SQLAlchemy URL of the orders database; ``None`` means the embedded
+            PostgreSQL kept under ``state_dir``.
+        pipeline_timezone: IANA name; every "today" and every date window uses it.
+        env: default ``run_env`` (``--env``).
+        td_api_base_url / td_api_token: TD reporting API; ``None`` means the simulator.
+        uc_api_base_url / uc_api_token: UC GST API; ``None`` means the simulator.
+        settle_days: default ``--settle-days`` (0 keeps the requirement's plan exactly).
+        http_timeout_s: per-request timeout of the CRM clients.
+        http_max_attempts: attempts per request before a transient error is final.
+        http_backoff_base_s: first back-off delay; doubles each attempt, with jitter.
+        http_retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
+        state_dir: where the embedded database and simulator state live.
+    """
+
+    database_url: str | None = None
+    pipeline_timezone: str = DEFAULT_TIMEZONE
+    env: str = DEFAULT_ENV
+    td_api_base_url: str | None = None
+    td_api_token: str | None = None
+    uc_api_base_url: str | None = None
+    uc_api_token: str | None = None
+    settle_days: int = 0
+    http_timeout_s: float = 30.0
+    http_max_attempts: int = 5
+    http_backoff_base_s: float = 0.5
+    http_retry_after_cap_s: float = 60.0
+    state_dir: Path = REPOSITORY_ROOT / ".orders_sync"
+
+    def __post_init__(self) -> None:
+        try:
+            pendulum.timezone(self.pipeline_timezone)
+        except Exception as exc:  # pendulum raises several types for unknown zones
+            raise ConfigurationError(
+                f"ORDERS_SYNC_TIMEZONE={self.pipeline_timezone!r} is not a known IANA "
+                "timezone name (for example 'Asia/Kolkata')."
+            ) from exc
+        if not self.env:
+            raise ConfigurationError("ORDERS_SYNC_ENV must not be empty.")
+        if self.settle_days < 0:
+            raise ConfigurationError("ORDERS_SYNC_SETTLE_DAYS must be 0 or more.")
+        if self.http_max_attempts < 1:
+            raise ConfigurationError("ORDERS_SYNC_HTTP_MAX_ATTEMPTS must be 1 or more.")
+        if self.http_timeout_s <= 0:
+            raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
+
+    def today(self) -> dt.date:
+        """Today's date in ``pipeline_timezone`` — never the database's or UTC's date."""
+        return today_in(self.pipeline_timezone)
+
+    def now(self) -> dt.datetime:
+        """The current instant, aware, in ``pipeline_timezone``."""
+        return pendulum.now(self.pipeline_timezone)
+
+
+def today_in(timezone: str) -> dt.date:
+    """Today's date in ``timezone`` (``pendulum.today(tz).date()``)."""
+    return pendulum.today(timezone).date()
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={raw!r} is not an integer.") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={raw!r} is not a number.") from exc
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate :class:`Settings` from ``env`` (default ``os.environ``).
+
+    Raises:
+        ConfigurationError: a variable holds a value that cannot be used.
+    """
+    env = os.environ if env is None else env
+    state_dir = _opt(env, "ORDERS_SYNC_STATE_DIR")
+    return Settings(
+        database_url=_opt(env, "ORDERS_SYNC_DATABASE_URL"),
+        pipeline_timezone=_opt(env, "ORDERS_SYNC_TIMEZONE") or DEFAULT_TIMEZONE,
+        env=_opt(env, "ORDERS_SYNC_ENV") or DEFAULT_ENV,
+        td_api_base_url=_opt(env, "TD_API_BASE_URL"),
+        td_api_token=_opt(env, "TD_API_TOKEN"),
+        uc_api_base_url=_opt(env, "UC_API_BASE_URL"),
+        uc_api_token=_opt(env, "UC_API_TOKEN"),
+        settle_days=_int(env, "ORDERS_SYNC_SETTLE_DAYS", 0),
+        http_timeout_s=_float(env, "ORDERS_SYNC_HTTP_TIMEOUT", 30.0),
+        http_max_attempts=_int(env, "ORDERS_SYNC_HTTP_MAX_ATTEMPTS", 5),
+        http_backoff_base_s=_float(env, "ORDERS_SYNC_HTTP_BACKOFF_BASE", 0.5),
+        http_retry_after_cap_s=_float(env, "ORDERS_SYNC_HTTP_RETRY_AFTER_CAP", 60.0),
+        state_dir=Path(state_dir) if state_dir else REPOSITORY_ROOT / ".orders_sync",
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded from the environment on first use."""
+    global _settings
+    if _settings is None:
+        _settings = settings_from_env()
+    return _settings
+
+
+def override_settings(settings: Settings | None) -> None:
+    """Replace (or with ``None`` forget) the process-wide settings; for front ends and tests."""
+    global _settings
+    _settings = settings
