@@ -1,0 +1,90 @@
+"""Engines and connections to the orders database.
+
+The URL comes from ``Settings.database_url`` or, when unset, from the embedded server
+(:mod:`orders_sync.db.embedded`). Engines are cached per URL for the life of the process.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from orders_sync.config import Settings, get_settings
+from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(raw: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` URLs and use the psycopg 3 driver."""
+    try:
+        url = make_url(raw)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigurationError(
+            f"ORDERS_SYNC_DATABASE_URL is not a valid database URL: {exc}"
+        ) from exc
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername != "postgresql+psycopg":
+        raise ConfigurationError(
+            f"ORDERS_SYNC_DATABASE_URL must be a PostgreSQL URL, not {url.drivername!r}."
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The SQLAlchemy URL of the orders database, starting the embedded server if needed."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return normalize_url(settings.database_url)
+    from orders_sync.db import embedded
+
+    return embedded.ensure_running(settings.state_dir).url()
+
+
+def describe_url(url: str | URL) -> str:
+    """``host:port/database`` of a URL — safe to print (no password)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database}"
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine of the orders database (created on first use)."""
+    url = database_url(settings)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = sa.create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                connect_args={"connect_timeout": 10, "application_name": "orders_sync"},
+            )
+            _engines[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine's pool (tests, forked workers)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, or raise a one-sentence :class:`DatabaseUnavailableError`."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailableError(
+            f"cannot connect to the orders database {describe_url(engine.url)}: {reason}"
+        ) from exc

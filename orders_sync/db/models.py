@@ -1,0 +1,192 @@
+"""ORM models: the schema as the application sees it.
+
+Alembic owns the schema (``migrations/``); these models describe the same tables, and
+``tests/integration/db/test_migrations.py`` proves that autogenerate finds no difference.
+Revisions never import this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = sa.Numeric(12, 2)
+_NOW = sa.text("now()")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every orders_sync table."""
+
+
+class Pipeline(Base):
+    """A row per pipeline code; shared with other systems of the business."""
+
+    __tablename__ = "pipelines"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+
+
+class PipelineRunSummary(Base):
+    """One row per run of a pipeline or of the profiler; shared with other systems."""
+
+    __tablename__ = "pipeline_run_summaries"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    pipeline_name: Mapped[str] = mapped_column(sa.String(64))
+    run_env: Mapped[str] = mapped_column(sa.String(32))
+    started_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    report_date: Mapped[dt.date] = mapped_column(sa.Date)
+    overall_status: Mapped[str] = mapped_column(sa.String(16))
+    summary_text: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class StoreMaster(Base):
+    """The stores of the business; shared with other systems."""
+
+    __tablename__ = "store_master"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    store_code: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    store_name: Mapped[str | None] = mapped_column(sa.Text)
+    sync_group: Mapped[str] = mapped_column(sa.String(8))
+    cost_center: Mapped[str | None] = mapped_column(sa.String(8))
+    start_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+
+
+class OrdersSyncLog(Base):
+    """One row per attempt of one store + date window of one pipeline (requirement §A)."""
+
+    __tablename__ = "orders_sync_log"
+    __table_args__ = (
+        sa.Index(
+            "uq_orders_sync_log_window",
+            "pipeline_id",
+            "store_code",
+            "from_date",
+            "to_date",
+            "run_id",
+            unique=True,
+        ),  # fmt: skip
+        sa.Index(
+            "ix_orders_sync_log_lookup",
+            "pipeline_id",
+            "store_code",
+            "from_date",
+            "to_date",
+            "status",
+        ),  # fmt: skip
+        sa.Index("ix_orders_sync_log_store_recent", "store_code", sa.text("created_at DESC")),
+        sa.Index("ix_orders_sync_log_pipeline_recent", "pipeline_id", sa.text("created_at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(sa.BigInteger, sa.ForeignKey("pipelines.id"))
+    run_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("pipeline_run_summaries.run_id")
+    )
+    run_env: Mapped[str] = mapped_column(sa.String(32))
+    cost_center: Mapped[str | None] = mapped_column(sa.String(8))
+    store_code: Mapped[str] = mapped_column(sa.String(8))
+    from_date: Mapped[dt.date] = mapped_column(sa.Date)
+    to_date: Mapped[dt.date] = mapped_column(sa.Date)
+    orders_pulled_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    sales_pulled_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    attempt_no: Mapped[int] = mapped_column(sa.Integer, server_default=sa.text("1"))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+    # Extra nullable columns (allowed by the interface contract): what the window did.
+    window_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    rows_fetched: Mapped[int | None] = mapped_column(sa.Integer)
+    rows_inserted: Mapped[int | None] = mapped_column(sa.Integer)
+    rows_updated: Mapped[int | None] = mapped_column(sa.Integer)
+    duration_ms: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class _SyncedRow:
+    """Bookkeeping columns shared by the data tables."""
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    store_code: Mapped[str] = mapped_column(sa.String(8))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=_NOW
+    )
+    # When a sync last *changed* the row: an unchanged re-fetch leaves it (and the row) alone.
+    last_synced_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=_NOW
+    )
+    last_run_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class TdOrder(_SyncedRow, Base):
+    """A TD order (``GET /reports/order-report``), keyed by store + order number."""
+
+    __tablename__ = "td_orders"
+    __table_args__ = (
+        sa.UniqueConstraint("store_code", "order_number", name="uq_td_orders_store_order"),
+        sa.Index("ix_td_orders_store_date", "store_code", "order_date"),
+    )
+
+    order_number: Mapped[str] = mapped_column(sa.String(64))
+    order_date: Mapped[dt.date] = mapped_column(sa.Date)
+    order_time: Mapped[dt.time | None] = mapped_column(sa.Time)
+    customer_name: Mapped[str | None] = mapped_column(sa.Text)
+    mobile_number: Mapped[str | None] = mapped_column(sa.String(20))
+    service_type: Mapped[str | None] = mapped_column(sa.String(64))
+    pieces: Mapped[int | None] = mapped_column(sa.Integer)
+    gross_amount: Mapped[Decimal] = mapped_column(Money)
+    discount_amount: Mapped[Decimal] = mapped_column(Money)
+    net_amount: Mapped[Decimal] = mapped_column(Money)
+    order_status: Mapped[str] = mapped_column(sa.String(16))
+    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class TdSale(_SyncedRow, Base):
+    """A TD payment (``GET /sales-and-deliveries/sales``), keyed by store + transaction id."""
+
+    __tablename__ = "td_sales"
+    __table_args__ = (
+        sa.UniqueConstraint("store_code", "transaction_id", name="uq_td_sales_store_transaction"),
+        sa.Index("ix_td_sales_store_date", "store_code", "payment_date"),
+    )
+
+    transaction_id: Mapped[str] = mapped_column(sa.String(64))
+    order_number: Mapped[str] = mapped_column(sa.String(64))
+    payment_date: Mapped[dt.date] = mapped_column(sa.Date)
+    payment_mode: Mapped[str] = mapped_column(sa.String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class UcOrder(_SyncedRow, Base):
+    """A UC GST invoice line (``GET /api/gst-report``), keyed by store + invoice number."""
+
+    __tablename__ = "uc_orders"
+    __table_args__ = (
+        sa.UniqueConstraint("store_code", "invoice_no", name="uq_uc_orders_store_invoice"),
+        sa.Index("ix_uc_orders_store_date", "store_code", "invoice_date"),
+    )
+
+    invoice_no: Mapped[str] = mapped_column(sa.String(64))
+    invoice_date: Mapped[dt.date] = mapped_column(sa.Date)
+    order_id: Mapped[str | None] = mapped_column(sa.String(64))
+    customer_name: Mapped[str | None] = mapped_column(sa.Text)
+    customer_gstin: Mapped[str | None] = mapped_column(sa.String(15))
+    hsn_sac: Mapped[str | None] = mapped_column(sa.String(16))
+    taxable_value: Mapped[Decimal] = mapped_column(Money)
+    cgst: Mapped[Decimal] = mapped_column(Money)
+    sgst: Mapped[Decimal] = mapped_column(Money)
+    igst: Mapped[Decimal] = mapped_column(Money)
+    invoice_total: Mapped[Decimal] = mapped_column(Money)
+    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -1,0 +1,97 @@
+"""``store_master``: which stores a run covers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+
+SYNC_GROUPS = ("TD", "UC")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoreRow:
+    """The columns of ``store_master`` that orders_sync uses."""
+
+    store_code: str
+    sync_group: str
+    cost_center: str | None
+    start_date: dt.date | None
+    is_active: bool
+
+
+_COLUMNS = "store_code, sync_group, cost_center, start_date, is_active"
+
+
+def select_runnable_stores(
+    conn: sa.Connection, *, sync_group: str | None = None, store_code: str | None = None
+) -> list[StoreRow]:
+    """Active stores with a start date and a code (requirement §D), filtered.
+
+    Args:
+        sync_group: ``'TD'`` or ``'UC'``; ``None`` for all groups.
+        store_code: exact ``store_master.store_code``; ``None`` for every store.
+    """
+    rows = conn.execute(
+        sa.text(
+            f"""
+            SELECT {_COLUMNS}
+            FROM store_master
+            WHERE is_active = true
+              AND start_date IS NOT NULL
+              AND store_code IS NOT NULL
+              AND (CAST(:sync_group AS TEXT) IS NULL OR sync_group = :sync_group)
+              AND (CAST(:store_code AS TEXT) IS NULL OR store_code = :store_code)
+            ORDER BY store_code
+            """
+        ),
+        {"sync_group": sync_group, "store_code": store_code},
+    ).all()
+    return [StoreRow(*row) for row in rows]
+
+
+def get_store(conn: sa.Connection, store_code: str) -> StoreRow | None:
+    """The ``store_master`` row of ``store_code`` whatever its state, or ``None``."""
+    row = conn.execute(
+        sa.text(f"SELECT {_COLUMNS} FROM store_master WHERE store_code = :code"),
+        {"code": store_code},
+    ).one_or_none()
+    return StoreRow(*row) if row else None
+
+
+def explain_unrunnable(store: StoreRow | None, store_code: str, sync_group: str | None) -> str:
+    """One sentence saying why ``store_code`` cannot be run (for exit status 2)."""
+    if store is None:
+        return f"unknown store code {store_code!r}: no such row in store_master."
+    if not store.is_active:
+        return f"store {store_code!r} is inactive in store_master."
+    if store.start_date is None:
+        return f"store {store_code!r} has no start_date in store_master."
+    if sync_group and store.sync_group != sync_group:
+        return f"store {store_code!r} belongs to sync group {store.sync_group}, not {sync_group}."
+    return f"store {store_code!r} cannot be run."
+
+
+def insert_stores(conn: sa.Connection, stores: list[dict[str, object]]) -> int:
+    """Insert stores that are missing (by code); returns how many were added (demo seeding)."""
+    added = 0
+    for store in stores:
+        result = conn.execute(
+            sa.text(
+                """
+                INSERT INTO store_master (store_code, store_name, sync_group, cost_center,
+                                          start_date, is_active)
+                VALUES (:store_code, :store_name, :sync_group, :cost_center, :start_date, true)
+                ON CONFLICT (store_code) DO NOTHING
+                """
+            ),
+            store,
+        )
+        added += result.rowcount
+    return added
+
+
+def count_stores(conn: sa.Connection) -> int:
+    """How many rows ``store_master`` holds."""
+    return int(conn.execute(sa.text("SELECT count(*) FROM store_master")).scalar_one())

@@ -1,0 +1,176 @@
+"""``orders_sync_log``: one row per attempt of one store + date window of one pipeline.
+
+Every insert and update names the resolved ``pipeline_id`` (requirement §A); ``updated_at``
+is kept by the database's trigger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+RUNNING = "running"
+SUCCESS = "success"
+PARTIAL = "partial"
+FAILED = "failed"
+FINAL_STATUSES = (SUCCESS, PARTIAL, FAILED)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WindowOutcome:
+    """What a window did, for its final update."""
+
+    status: str
+    error_message: str | None = None
+    rows_fetched: int | None = None
+    rows_inserted: int | None = None
+    rows_updated: int | None = None
+    duration_ms: int | None = None
+
+
+def insert_running(
+    conn: sa.Connection,
+    *,
+    pipeline_id: int,
+    run_id: str,
+    run_env: str,
+    store_code: str,
+    cost_center: str | None,
+    from_date: dt.date,
+    to_date: dt.date,
+    window_reason: str | None = None,
+) -> int:
+    """Insert the window's ``running`` row; ``attempt_no`` = 1 + earlier rows of the window.
+
+    Returns:
+        The new row's id.
+    """
+    return int(
+        conn.execute(
+            sa.text(
+                """
+                INSERT INTO orders_sync_log
+                    (pipeline_id, run_id, run_env, cost_center, store_code, from_date, to_date,
+                     status, attempt_no, window_reason)
+                SELECT :pipeline_id, :run_id, :run_env, :cost_center, :store_code, :from_date,
+                       :to_date, 'running', 1 + count(*), :window_reason
+                FROM orders_sync_log
+                WHERE pipeline_id = :pipeline_id AND store_code = :store_code
+                  AND from_date = :from_date AND to_date = :to_date
+                RETURNING id
+                """
+            ),
+            {
+                "pipeline_id": pipeline_id,
+                "run_id": run_id,
+                "run_env": run_env,
+                "cost_center": cost_center,
+                "store_code": store_code,
+                "from_date": from_date,
+                "to_date": to_date,
+                "window_reason": window_reason,
+            },
+        ).scalar_one()
+    )
+
+
+def mark_pulled(conn: sa.Connection, *, log_id: int, pipeline_id: int, part: str) -> None:
+    """Set ``orders_pulled_at`` (part ``'orders'``) or ``sales_pulled_at`` (``'sales'``) = now()."""
+    column = {"orders": "orders_pulled_at", "sales": "sales_pulled_at"}[part]
+    conn.execute(
+        sa.text(
+            f"""
+            UPDATE orders_sync_log SET {column} = now(), pipeline_id = :pipeline_id
+            WHERE id = :log_id AND pipeline_id = :pipeline_id
+            """
+        ),
+        {"log_id": log_id, "pipeline_id": pipeline_id},
+    )
+
+
+def finish_window(
+    conn: sa.Connection, *, log_id: int, pipeline_id: int, outcome: WindowOutcome
+) -> None:
+    """Write the window's final status, error message and counts."""
+    conn.execute(
+        sa.text(
+            """
+            UPDATE orders_sync_log
+            SET status = :status, error_message = :error_message, pipeline_id = :pipeline_id,
+                rows_fetched = :rows_fetched, rows_inserted = :rows_inserted,
+                rows_updated = :rows_updated, duration_ms = :duration_ms
+            WHERE id = :log_id AND pipeline_id = :pipeline_id
+            """
+        ),
+        {"log_id": log_id, "pipeline_id": pipeline_id, **dataclasses.asdict(outcome)},
+    )
+
+
+def close_running(
+    conn: sa.Connection,
+    *,
+    pipeline_id: int,
+    store_code: str,
+    error_message: str,
+    run_id: str | None = None,
+) -> int:
+    """Close every ``running`` row of a store + pipeline (optionally of one run) as failed.
+
+    Only safe under the store's advisory lock, when no live process owns those rows.
+
+    Returns:
+        How many rows were closed.
+    """
+    result = conn.execute(
+        sa.text(
+            """
+            UPDATE orders_sync_log
+            SET status = 'failed', error_message = :error_message, pipeline_id = :pipeline_id
+            WHERE pipeline_id = :pipeline_id AND store_code = :store_code AND status = 'running'
+              AND (CAST(:run_id AS TEXT) IS NULL OR run_id = :run_id)
+            """
+        ),
+        {
+            "pipeline_id": pipeline_id,
+            "store_code": store_code,
+            "error_message": error_message,
+            "run_id": run_id,
+        },
+    )
+    return int(result.rowcount)
+
+
+def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, str], int]:
+    """``{(pipeline code, status): windows}`` of one run (its latest row per window)."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT p.code, l.status, count(*)
+            FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+            WHERE l.run_id = :run_id
+            GROUP BY p.code, l.status
+            """
+        ),
+        {"run_id": run_id},
+    ).all()
+    return {(str(code), str(status)): int(n) for code, status, n in rows}
+
+
+def rows_for_run(conn: sa.Connection, run_id: str) -> list[Mapping[str, object]]:
+    """Every log row of ``run_id``, oldest first (tests, reports)."""
+    return [
+        dict(row._mapping)
+        for row in conn.execute(
+            sa.text(
+                """
+                SELECT l.*, p.code AS pipeline_code
+                FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+                WHERE l.run_id = :run_id ORDER BY l.id
+                """
+            ),
+            {"run_id": run_id},
+        )
+    ]
