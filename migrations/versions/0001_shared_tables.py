@@ -21,11 +21,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PIPELINE_CODES = {
-    "td_orders_sync": "TD CRM orders + sales into td_orders / td_sales",
-    "uc_orders_sync": "UC CRM GST report (as orders) into uc_orders",
-    "orders_sync_run_profiler": "Auto backfill + refresh orchestrator of the two pipelines",
-}
+PIPELINE_CODES = ("td_orders_sync", "uc_orders_sync", "orders_sync_run_profiler")
 
 
 def upgrade() -> None:
@@ -74,12 +70,13 @@ def upgrade() -> None:
         CREATE TABLE orders_sync_owned_pipelines (code VARCHAR(64) PRIMARY KEY)
         """
     )
-    for code, description in PIPELINE_CODES.items():
+    # A deployment's own pipelines table may have only (id, code): insert nothing else.
+    for code in PIPELINE_CODES:
         op.execute(
             f"""
             WITH inserted AS (
-                INSERT INTO pipelines (code, description)
-                SELECT '{code}', '{description}'
+                INSERT INTO pipelines (code)
+                SELECT '{code}'
                 WHERE NOT EXISTS (SELECT 1 FROM pipelines WHERE code = '{code}')
                 RETURNING code
             )

@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make run   — set up everything, start the embedded PostgreSQL and the CRM simulator, run the profiler
+#   make test  — set up everything and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint lock airflow stop-db benchmarks
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m orders_sync.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check orders_sync dags plugins migrations tests benchmarks
+	$(BIN)/ruff format --check orders_sync dags plugins migrations tests benchmarks
+	$(BIN)/mypy orders_sync
+
+lock: $(STAMP)
+	(echo "# Full lock of the environment (pip freeze of requirements.txt). Regenerate: make lock"; \
+	 $(BIN)/pip freeze --exclude-editable | grep -v -i '^orders.sync') > constraints.txt
+
+stop-db: $(STAMP)
+	$(BIN)/python -m orders_sync.db.embedded stop
+
+benchmarks: $(STAMP)
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
