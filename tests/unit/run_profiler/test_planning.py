@@ -499,3 +499,20 @@ def test_date_range_length_and_membership(first: date, last: date, length: int) 
 def test_invalid_values_raise(build: object) -> None:
     with pytest.raises(ValueError):
         build()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (PlanOptions(window_days=10**12), (w(d(5), d(10), MISSING, OVERLAP),)),
+        (PlanOptions(overlap_days=10**12), (w(d(1), d(10), MISSING, OVERLAP),)),
+        (PlanOptions(settle_days=10**12), (w(d(5), d(10), MISSING, OVERLAP),)),
+    ],
+    ids=["huge-window-days", "huge-overlap-days", "huge-settle-days"],
+)
+def test_huge_options_clamp_instead_of_overflowing(
+    options: PlanOptions, expected: tuple[PlannedWindow, ...]
+) -> None:
+    facts = LogFacts(d(5), frozenset({(d(1), d(5))}), (DateRange(d(1), d(5)),))
+    job = plan_store(StoreRef("S001", "TD", None, d(1)), TD, facts, d(10), options)
+    assert job is not None and job.windows == expected
