@@ -1,0 +1,194 @@
+"""One pooled HTTP session to one CRM API: timeouts, retries, status → exception, JSON.
+
+Both clients talk through an :class:`ApiSession`; it owns the single ``httpx.Client``
+(and so the connection pool) of its client, applies the retry policy, maps the
+contract's error statuses onto :mod:`orders_sync.sources.errors`, and keeps the token
+out of every message it raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from orders_sync import __version__
+from orders_sync.exceptions import ConfigurationError
+from orders_sync.sources.errors import (
+    PageContext,
+    SourceAuthError,
+    SourceBadRequestError,
+    SourceDataError,
+    SourceError,
+    SourceNotFoundError,
+)
+from orders_sync.sources.retry import RetryPolicy, send_with_retry
+
+logger = logging.getLogger(__name__)
+
+_MAX_ERROR_TEXT = 300
+
+
+class ApiSession:
+    """A connection-pooled, retrying JSON GETter for one API and one credential.
+
+    Args:
+        api_name: ``"TD"`` or ``"UC"``, used in messages.
+        base_url: the API's base URL (``http://`` or ``https://``).
+        auth_headers: headers carrying the credential on every request.
+        secret: the credential itself, redacted from every message.
+        token_setting: the variable a person fixes on a 401, e.g. ``"TD_API_TOKEN"``.
+        timeout_s: connect/read/write/pool timeout of every request.
+        policy: the retry policy.
+        transport: an ``httpx`` transport to use instead of the network (tests).
+
+    Raises:
+        ConfigurationError: the base URL is not an http(s) URL, or the token is empty.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_name: str,
+        base_url: str,
+        auth_headers: Mapping[str, str],
+        secret: str,
+        token_setting: str,
+        timeout_s: float,
+        policy: RetryPolicy,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"The {api_name} API base URL must start with http:// or https://, "
+                f"got {base_url!r}."
+            )
+        if not secret or not secret.strip():
+            raise ConfigurationError(f"{token_setting} must not be empty.")
+        self.api_name = api_name
+        self._secret = secret
+        self._token_setting = token_setting
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._requests_made = 0
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={
+                **auth_headers,
+                "Accept": "application/json",
+                "User-Agent": f"orders_sync/{__version__}",
+            },
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP attempts sent so far, retries included."""
+        return self._requests_made
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def _send(self, path: str, params: Mapping[str, str]) -> httpx.Response:
+        with self._lock:
+            self._requests_made += 1
+        return self._client.get(path, params=dict(params))
+
+    def get_json(
+        self, path: str, params: Mapping[str, str], context: PageContext
+    ) -> dict[str, Any]:
+        """GET ``path`` with ``params`` and return its JSON object body.
+
+        Raises:
+            SourceBadRequestError: HTTP 400.
+            SourceAuthError: HTTP 401 or 403.
+            SourceNotFoundError: HTTP 404.
+            SourceRetriesExhaustedError: 429/5xx/timeouts outlasted every attempt.
+            SourceDataError: a 2xx whose body is not a JSON object.
+            SourceError: any other unexpected status.
+        """
+        with self.redacting():
+            response = send_with_retry(
+                lambda: self._send(path, params), self._policy, context=context
+            )
+            logger.debug(
+                "%s %s -> HTTP %d", self.api_name, context.describe(), response.status_code
+            )
+            status = response.status_code
+            if 200 <= status < 300:
+                return self._json_object(response, context)
+            detail = self._error_detail(response)
+            if status == 400:
+                raise SourceBadRequestError(
+                    f"the {self.api_name} API rejected the request (HTTP 400): {detail}",
+                    context=context,
+                )
+            if status in (401, 403):
+                raise SourceAuthError(
+                    f"{self.api_name} API authentication failed (HTTP {status}): the "
+                    f"credentials were refused; check {self._token_setting}",
+                    context=context,
+                )
+            if status == 404:
+                raise SourceNotFoundError(
+                    f"the {self.api_name} API does not know store {context.store_code!r} "
+                    f"(HTTP 404; or the base URL is wrong): {detail}",
+                    context=context,
+                )
+            raise SourceError(
+                f"the {self.api_name} API answered with unexpected HTTP {status}: {detail}",
+                context=context,
+            )
+
+    @contextmanager
+    def redacting(self) -> Iterator[None]:
+        """Re-raise any :class:`SourceError` of the block with the token blanked out."""
+        try:
+            yield
+        except SourceError as exc:
+            clean = exc.redacted(self._secret)
+            if clean is exc:
+                raise
+            raise clean from exc.__cause__
+
+    @staticmethod
+    def _json_object(response: httpx.Response, context: PageContext) -> dict[str, Any]:
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SourceDataError(
+                f"source data error: the response body is not valid JSON ({exc})",
+                context=context,
+            ) from None
+        if not isinstance(body, dict):
+            raise SourceDataError(
+                f"source data error: the response body must be a JSON object, "
+                f"got {type(body).__name__}",
+                context=context,
+            )
+        return body
+
+    @staticmethod
+    def _error_detail(response: httpx.Response) -> str:
+        text = ""
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            text = response.text
+        else:
+            if isinstance(body, dict) and isinstance(body.get("error"), str):
+                text = body["error"]
+            else:
+                text = response.text
+        text = " ".join(text.split())
+        if len(text) > _MAX_ERROR_TEXT:
+            text = text[: _MAX_ERROR_TEXT - 3] + "..."
+        return text or "(no message)"
