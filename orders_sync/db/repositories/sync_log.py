@@ -55,11 +55,15 @@ def insert_running(
                 INSERT INTO orders_sync_log
                     (pipeline_id, run_id, run_env, cost_center, store_code, from_date, to_date,
                      status, attempt_no, window_reason)
-                SELECT :pipeline_id, :run_id, :run_env, :cost_center, :store_code, :from_date,
-                       :to_date, 'running', 1 + count(*), :window_reason
+                SELECT CAST(:pipeline_id AS BIGINT), CAST(:run_id AS VARCHAR),
+                       CAST(:run_env AS VARCHAR), CAST(:cost_center AS VARCHAR),
+                       CAST(:store_code AS VARCHAR), CAST(:from_date AS DATE),
+                       CAST(:to_date AS DATE), 'running', 1 + count(*),
+                       CAST(:window_reason AS VARCHAR)
                 FROM orders_sync_log
-                WHERE pipeline_id = :pipeline_id AND store_code = :store_code
-                  AND from_date = :from_date AND to_date = :to_date
+                WHERE pipeline_id = CAST(:pipeline_id AS BIGINT)
+                  AND store_code = CAST(:store_code AS VARCHAR)
+                  AND from_date = CAST(:from_date AS DATE) AND to_date = CAST(:to_date AS DATE)
                 RETURNING id
                 """
             ),
@@ -94,7 +98,11 @@ def mark_pulled(conn: sa.Connection, *, log_id: int, pipeline_id: int, part: str
 def finish_window(
     conn: sa.Connection, *, log_id: int, pipeline_id: int, outcome: WindowOutcome
 ) -> None:
-    """Write the window's final status, error message and counts."""
+    """Write the window's final status, error message and counts.
+
+    A row no longer ``running`` (closed meanwhile as interrupted or abandoned) is left as it
+    is: the log never turns a closed window back into a success.
+    """
     conn.execute(
         sa.text(
             """
@@ -102,7 +110,7 @@ def finish_window(
             SET status = :status, error_message = :error_message, pipeline_id = :pipeline_id,
                 rows_fetched = :rows_fetched, rows_inserted = :rows_inserted,
                 rows_updated = :rows_updated, duration_ms = :duration_ms
-            WHERE id = :log_id AND pipeline_id = :pipeline_id
+            WHERE id = :log_id AND pipeline_id = :pipeline_id AND status = 'running'
             """
         ),
         {"log_id": log_id, "pipeline_id": pipeline_id, **dataclasses.asdict(outcome)},
@@ -174,3 +182,45 @@ def rows_for_run(conn: sa.Connection, run_id: str) -> list[Mapping[str, object]]
             {"run_id": run_id},
         )
     ]
+
+
+def reason_counts_for_run(conn: sa.Connection, run_id: str) -> dict[str, int]:
+    """``{reason: windows}`` of one run, from ``window_reason`` (comma-separated reasons)."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT reason, count(*)
+            FROM orders_sync_log, unnest(string_to_array(window_reason, ',')) AS reason
+            WHERE run_id = :run_id
+            GROUP BY reason
+            """
+        ),
+        {"run_id": run_id},
+    ).all()
+    return {str(reason): int(n) for reason, n in rows}
+
+
+def running_windows_for_run(conn: sa.Connection, run_id: str) -> list[tuple[int, str, int]]:
+    """``(pipeline_id, store_code, log id)`` of this run's rows still ``running``."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT pipeline_id, store_code, id FROM orders_sync_log "
+            "WHERE run_id = :run_id AND status = 'running' ORDER BY id"
+        ),
+        {"run_id": run_id},
+    ).all()
+    return [(int(p), str(s), int(i)) for p, s, i in rows]
+
+
+def close_running_for_run(conn: sa.Connection, *, run_id: str, error_message: str) -> int:
+    """Close this run's own ``running`` rows as failed (its owner is stopping)."""
+    result = conn.execute(
+        sa.text(
+            """
+            UPDATE orders_sync_log SET status = 'failed', error_message = :error_message
+            WHERE run_id = :run_id AND status = 'running'
+            """
+        ),
+        {"run_id": run_id, "error_message": error_message},
+    )
+    return int(result.rowcount)

@@ -1,0 +1,128 @@
+"""What ``orders_sync_log`` says about each store + pipeline: the planner's input.
+
+Set-based: a fixed number of statements per run whatever the number of stores (two, or
+three with a settle pass), each an ordered scan of ``ix_orders_sync_log_lookup``. Success
+windows are merged into islands in SQL (gaps and islands), so only a few rows per store
+come back even with years of daily history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from orders_sync.run_profiler.plan_types import DateRange, LogFacts
+
+Key = tuple[int, str]
+
+# Merge [from_date, <end>] of the success rows into islands of consecutive days.
+_ISLANDS_SQL = """
+WITH spans AS (
+    SELECT pipeline_id, store_code, from_date, {end} AS end_date
+    FROM orders_sync_log
+    WHERE status = 'success' AND pipeline_id = ANY(:pipeline_ids)
+      AND store_code = ANY(:store_codes)
+), usable AS (
+    SELECT * FROM spans WHERE end_date >= from_date
+), marked AS (
+    SELECT *,
+           MAX(end_date) OVER (
+               PARTITION BY pipeline_id, store_code ORDER BY from_date, end_date
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS reach
+    FROM usable
+), numbered AS (
+    SELECT *,
+           SUM(CASE WHEN reach IS NULL OR from_date > reach + 1 THEN 1 ELSE 0 END) OVER (
+               PARTITION BY pipeline_id, store_code ORDER BY from_date, end_date
+               ROWS UNBOUNDED PRECEDING
+           ) AS island
+    FROM marked
+)
+SELECT pipeline_id, store_code, MIN(from_date), MAX(end_date)
+FROM numbered
+GROUP BY pipeline_id, store_code, island
+ORDER BY pipeline_id, store_code, MIN(from_date)
+"""
+
+# Exact success windows the execution rule can still match (see LogFacts.success_windows).
+_RECENT_WINDOWS_SQL = """
+WITH last AS (
+    SELECT pipeline_id, store_code, MAX(to_date) AS last_to
+    FROM orders_sync_log
+    WHERE status = 'success' AND pipeline_id = ANY(:pipeline_ids)
+      AND store_code = ANY(:store_codes)
+    GROUP BY pipeline_id, store_code
+)
+SELECT DISTINCT l.pipeline_id, l.store_code, l.from_date, l.to_date
+FROM orders_sync_log l
+JOIN last ON last.pipeline_id = l.pipeline_id AND last.store_code = l.store_code
+WHERE l.status = 'success'
+  AND l.to_date >= LEAST(last.last_to - :overlap_days + 1, CAST(:today AS DATE))
+"""
+
+
+def _islands(
+    conn: sa.Connection, end_sql: str, params: dict[str, object]
+) -> dict[Key, list[DateRange]]:
+    islands: dict[Key, list[DateRange]] = defaultdict(list)
+    for pipeline_id, store_code, start, end in conn.execute(
+        sa.text(_ISLANDS_SQL.format(end=end_sql)), params
+    ):
+        islands[(int(pipeline_id), str(store_code))].append(DateRange(start, end))
+    return islands
+
+
+def load_log_facts(
+    conn: sa.Connection,
+    *,
+    pipeline_ids: Sequence[int],
+    store_codes: Sequence[str],
+    overlap_days: int,
+    today: dt.date,
+    settle_days: int = 0,
+    timezone: str = "UTC",
+) -> dict[Key, LogFacts]:
+    """Log facts of every (pipeline_id, store_code) with at least one success window.
+
+    Args:
+        overlap_days: K; decides which exact success windows are still worth returning.
+        today: today in the pipeline timezone.
+        settle_days: S; when above 0 the settled islands are computed too.
+        timezone: the pipeline timezone, in which ``created_at`` becomes a start date.
+    """
+    params: dict[str, object] = {
+        "pipeline_ids": list(pipeline_ids),
+        "store_codes": list(store_codes),
+        "overlap_days": overlap_days,
+        "today": today,
+        "settle_days": settle_days,
+        "tz": timezone,
+    }
+    if not store_codes or not pipeline_ids:
+        return {}
+    covered = _islands(conn, "to_date", params)
+    recent: dict[Key, set[tuple[dt.date, dt.date]]] = defaultdict(set)
+    for pipeline_id, store_code, from_date, to_date in conn.execute(
+        sa.text(_RECENT_WINDOWS_SQL), params
+    ):
+        recent[(int(pipeline_id), str(store_code))].add((from_date, to_date))
+    settled: dict[Key, list[DateRange]] = {}
+    if settle_days > 0:
+        settled = _islands(
+            conn,
+            "LEAST(to_date, CAST((created_at AT TIME ZONE :tz) AS DATE) - :settle_days)",
+            params,
+        )
+    return {
+        key: LogFacts(
+            last_success_to=islands[-1].end if islands else None,
+            success_windows=frozenset(recent.get(key, ())),
+            covered=tuple(islands),
+            settled=tuple(settled.get(key, ())),
+        )
+        for key, islands in covered.items()
+    }

@@ -1,0 +1,164 @@
+"""``python -m orders_sync.run_profiler.main``: one run of the orders_sync run profiler.
+
+It reads ``orders_sync_log`` and, per store + pipeline, runs the date windows that are
+missing or due again — fixed N-day chunks from the last success (or the store's start
+date) up to today, always re-running the last K successful days, then today's refresh —
+in parallel across stores under PostgreSQL advisory locks. No manual backfill modes.
+
+Exit status: 0 every window succeeded (or nothing was due); 1 a window failed or was
+partial, or the run was interrupted; 2 bad usage or configuration, nothing written.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from orders_sync.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandParser,
+    add_common_arguments,
+    configure_logging,
+    run_main,
+)
+from orders_sync.config import Settings, get_settings
+from orders_sync.db.engine import get_engine
+from orders_sync.run_profiler import service
+from orders_sync.run_profiler.executor import ProfilerRun, run_profiler
+from orders_sync.run_profiler.planning import describe_plan
+from orders_sync.run_profiler.progress import render_run_table
+
+DESCRIPTION = (
+    "Auto backfill + continuous refresh of the TD and UC orders pipelines, decided from "
+    "orders_sync_log. Per store + pipeline it starts at the store's start_date (no success "
+    "yet) or at the last successful day minus (K-1), runs N-day windows up to today in the "
+    "pipeline timezone (windows overlapping the last K successful days always run, others "
+    "only if that exact window never succeeded), then refreshes today if no window "
+    "included it; a store stops at its first failed or partial window."
+)
+
+
+def build_parser(settings: Settings) -> CommandParser:
+    """The profiler's argument parser (flags of requirement §D, plus extensions)."""
+    parser = CommandParser(
+        prog="orders_sync_run_profiler",
+        description=DESCRIPTION,
+    )
+    add_common_arguments(parser, default_env=settings.env)
+    parser.add_argument(
+        "--sync-group",
+        choices=service.SYNC_GROUP_CHOICES,
+        default="ALL",
+        help="which stores: store_master.sync_group TD, UC, or ALL (default)",
+    )
+    parser.add_argument(
+        "--window-days",
+        type=int,
+        default=90,
+        metavar="N",
+        help="size of each backfill chunk in days (default 90)",
+    )
+    parser.add_argument(
+        "--overlap-days",
+        type=int,
+        default=1,
+        metavar="K",
+        help="most recent successful days always re-run (default 1)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=service.DEFAULT_MAX_WORKERS,
+        metavar="M",
+        help="stores synced in parallel (default 3)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore success windows; re-run everything from start_date",
+    )
+    parser.add_argument(
+        "--store-code", metavar="C", help="run only this store_master.store_code (exact match)"
+    )
+    parser.add_argument(
+        "--settle-days",
+        type=int,
+        default=settings.settle_days,
+        metavar="S",
+        help="also re-fetch covered days not yet re-fetched S days after them "
+        "(default ORDERS_SYNC_SETTLE_DAYS or 0 = off)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (each window and why it runs); write nothing",
+    )
+    return parser
+
+
+def _install_signal_handlers(stop_event: threading.Event) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop_event.is_set():  # a second signal: leave now
+            raise SystemExit(EXIT_FAILED)
+        print(
+            f"{signal.Signals(signum).name}: stopping after the windows in flight ...",
+            file=sys.stderr,
+        )
+        stop_event.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, run the profiler once, print the outcome; returns the exit status."""
+    return run_main(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    settings = get_settings()
+    args = build_parser(settings).parse_args(argv)
+    configure_logging(args.log_format)
+    options = service.ProfilerOptions(
+        env=args.env,
+        sync_group=args.sync_group,
+        window_days=args.window_days,
+        overlap_days=args.overlap_days,
+        max_workers=args.max_workers,
+        force=args.force,
+        store_code=args.store_code,
+        settle_days=args.settle_days,
+        dry_run=args.dry_run,
+    )
+    options.validate()
+    engine = get_engine(settings)
+    if options.dry_run:
+        from orders_sync.db.engine import check_connection
+
+        check_connection(engine)
+        jobs = service.plan_run(engine, options, settings)
+        print(f"Plan for today {settings.today()} ({settings.pipeline_timezone}):")
+        print(describe_plan(jobs))
+        return EXIT_OK
+    stop_event = threading.Event()
+    _install_signal_handlers(stop_event)
+    run: ProfilerRun = run_profiler(engine, options, settings, stop_event=stop_event)
+    print(render_run_table(run), file=sys.stdout)
+    sys.stdout.flush()
+    if run.interrupted:
+        return EXIT_FAILED
+    return EXIT_OK if run.outcome.overall_status == "success" else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Windows still blocked on the network after an interrupt must not hold the exit.
+    import os
+
+    os._exit(status)
