@@ -1,0 +1,248 @@
+"""Run one store + date window as a sequence of parts, keeping ``orders_sync_log`` true.
+
+A window is one or more *parts* (TD: orders then sales; UC: GST), each a stream of source
+pages written to one data table. The rules of the requirement's section C, for every
+pipeline:
+
+- the ``running`` row is inserted and committed before any source request;
+- each page is upserted in its own transaction, so a failure never leaves half a page
+  written and every page committed before it stays;
+- a part's ``*_pulled_at`` is set once all its pages are pulled *and* stored;
+- the first part failing makes the window ``failed`` (later parts are not attempted); a
+  later part failing makes it ``partial``; all parts succeeding makes it ``success``;
+- nothing below the window's own level escapes: the final status, an ``error_message``
+  naming the part, the class and the message, and the row counts are written and returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from orders_sync.db.repositories import sync_log
+from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts, upsert_rows
+from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 1000
+
+PageSource = Callable[[str, dt.date, dt.date], Iterable[Sequence[Any]]]
+"""``(store_code, from_date, to_date) -> pages``: a client's ``iter_*_pages`` method."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WindowPart:
+    """One source stream of a window.
+
+    Attributes:
+        name: named in error messages: ``orders``, ``sales`` or ``gst``.
+        pulled: which log column it sets when done: ``orders`` (``orders_pulled_at``) or
+            ``sales`` (``sales_pulled_at``).
+        pages: yields the source pages of a store and date range.
+        table: the data table its rows are upserted into.
+    """
+
+    name: str
+    pulled: str
+    pages: PageSource
+    table: DataTable
+
+
+def describe_failure(part: str, exc: BaseException) -> str:
+    """``part: ExceptionClass: first line of the message`` — one line, bounded, no SQL.
+
+    Database errors are described by the driver's message, without the statement and its
+    parameters (which may hold customer data). Source errors come already redacted of
+    credentials by the clients.
+    """
+    cause: BaseException = exc
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        cause = exc.orig
+    text = " ".join(str(cause).split()) or "(no message)"
+    message = f"{part}: {type(exc).__name__}: {text}"
+    if len(message) > MAX_ERROR_CHARS:
+        message = message[: MAX_ERROR_CHARS - 3] + "..."
+    return message
+
+
+@dataclasses.dataclass(slots=True)
+class _Tally:
+    counts: UpsertCounts = dataclasses.field(default_factory=UpsertCounts)
+
+
+def _run_part(
+    engine: sa.Engine,
+    part: WindowPart,
+    request: WindowRequest,
+    *,
+    pipeline_id: int,
+    log_id: int,
+    tally: _Tally,
+) -> None:
+    pages = part.pages(request.store_code, request.from_date, request.to_date)
+    for page in pages:
+        with engine.begin() as conn:
+            done = upsert_rows(
+                conn, part.table, store_code=request.store_code, rows=page, run_id=request.run_id
+            )
+        tally.counts += done
+        logger.debug(
+            "%s %s page: %d rows, %d inserted, %d updated",
+            request.store_code,
+            part.name,
+            done.fetched,
+            done.inserted,
+            done.updated,
+        )
+    with engine.begin() as conn:
+        sync_log.mark_pulled(conn, log_id=log_id, pipeline_id=pipeline_id, part=part.pulled)
+
+
+def run_logged_window(
+    engine: sa.Engine,
+    *,
+    code: str,
+    pipeline_id: int,
+    request: WindowRequest,
+    parts: Sequence[WindowPart],
+) -> WindowResult:
+    """Run ``parts`` in order for ``request``, logged in ``orders_sync_log``.
+
+    Never raises for a failure of the window (source, data or database errors); a
+    ``KeyboardInterrupt`` or ``SystemExit`` is logged as ``failed`` (best effort) and
+    re-raised.
+
+    Args:
+        engine: the orders database.
+        code: the pipeline code, for the result and the messages.
+        pipeline_id: its ``pipelines.id``, put on every log write.
+        request: store, window and run.
+        parts: at least one part; the first is the one whose failure fails the window.
+    """
+    if not parts:
+        raise ValueError("a window needs at least one part")
+    started = time.monotonic()
+    tally = _Tally()
+
+    def result(status: str, error: str | None, log_id: int | None) -> WindowResult:
+        return WindowResult(
+            pipeline_code=code,
+            store_code=request.store_code,
+            from_date=request.from_date,
+            to_date=request.to_date,
+            status=status,
+            rows_fetched=tally.counts.fetched,
+            rows_inserted=tally.counts.inserted,
+            rows_updated=tally.counts.updated,
+            duration_s=time.monotonic() - started,
+            error_message=error,
+            log_id=log_id,
+        )
+
+    try:
+        with engine.begin() as conn:
+            log_id = sync_log.insert_running(
+                conn,
+                pipeline_id=pipeline_id,
+                run_id=request.run_id,
+                run_env=request.run_env,
+                store_code=request.store_code,
+                cost_center=request.cost_center,
+                from_date=request.from_date,
+                to_date=request.to_date,
+                window_reason=request.window_reason,
+            )
+    except Exception as exc:
+        outcome = result(FAILED, describe_failure("log", exc), None)
+        _log_result(outcome, request)
+        return outcome
+
+    status, error = SUCCESS, None
+    try:
+        for index, part in enumerate(parts):
+            try:
+                _run_part(
+                    engine, part, request, pipeline_id=pipeline_id, log_id=log_id, tally=tally
+                )
+            except Exception as exc:
+                error = describe_failure(part.name, exc)
+                if index == 0:
+                    status = FAILED
+                    skipped = [p.name for p in parts[1:]]
+                    if skipped:
+                        error += f" ({', '.join(skipped)} not attempted)"
+                    break
+                status = PARTIAL
+    except BaseException as exc:  # interrupted: do not leave a running row behind
+        _finish(
+            engine, pipeline_id, log_id, result(FAILED, describe_failure("window", exc), log_id)
+        )
+        raise
+    outcome = result(status, error, log_id)
+    _finish(engine, pipeline_id, log_id, outcome)
+    _log_result(outcome, request)
+    return outcome
+
+
+def _finish(engine: sa.Engine, pipeline_id: int, log_id: int, outcome: WindowResult) -> None:
+    try:
+        with engine.begin() as conn:
+            sync_log.finish_window(
+                conn,
+                log_id=log_id,
+                pipeline_id=pipeline_id,
+                outcome=sync_log.WindowOutcome(
+                    status=outcome.status,
+                    error_message=outcome.error_message,
+                    rows_fetched=outcome.rows_fetched,
+                    rows_inserted=outcome.rows_inserted,
+                    rows_updated=outcome.rows_updated,
+                    duration_ms=round(outcome.duration_s * 1000),
+                ),
+            )
+    except Exception as exc:
+        # The database itself is gone: the row stays 'running' and the profiler closes it
+        # later under the store's lock. Nothing better can be done from here.
+        logger.error(
+            "could not record the final status of orders_sync_log row %d: %s",
+            log_id,
+            describe_failure("log", exc),
+        )
+
+
+def _log_result(outcome: WindowResult, request: WindowRequest) -> None:
+    level = logging.INFO if outcome.ok else logging.WARNING
+    logger.log(
+        level,
+        "%s %s %s..%s %s: %d fetched, %d inserted, %d updated in %.1fs%s",
+        outcome.pipeline_code,
+        outcome.store_code,
+        outcome.from_date.isoformat(),
+        outcome.to_date.isoformat(),
+        outcome.status,
+        outcome.rows_fetched,
+        outcome.rows_inserted,
+        outcome.rows_updated,
+        outcome.duration_s,
+        f" ({outcome.error_message})" if outcome.error_message else "",
+        extra={
+            "run_id": request.run_id,
+            "pipeline": outcome.pipeline_code,
+            "store_code": outcome.store_code,
+            "from_date": outcome.from_date.isoformat(),
+            "to_date": outcome.to_date.isoformat(),
+            "status": outcome.status,
+            "duration_ms": round(outcome.duration_s * 1000),
+            "rows_fetched": outcome.rows_fetched,
+            "rows_inserted": outcome.rows_inserted,
+            "rows_updated": outcome.rows_updated,
+            "error_message": outcome.error_message,
+        },
+    )

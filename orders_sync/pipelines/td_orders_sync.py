@@ -1,0 +1,116 @@
+"""``td_orders_sync``: TD orders and sales of one store over one date window, logged.
+
+Library use::
+
+    pipeline = TdOrdersSync(engine, client)            # client: a TdClient
+    result = pipeline.run_window(WindowRequest(...))
+
+Command line (``scripts/td_orders_sync.sh``)::
+
+    python -m orders_sync.pipelines.td_orders_sync [--env E] [--store-code C]
+        [--from-date YYYY-MM-DD] [--to-date YYYY-MM-DD] [--orders-only | --sales-only]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES
+from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, resolve_pipeline_ids
+from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.pipelines.window import WindowRequest, WindowResult
+from orders_sync.sources.models import TdOrder, TdSale
+
+
+class TdSource(Protocol):
+    """What the pipeline needs of :class:`orders_sync.sources.td_client.TdClient`."""
+
+    def iter_order_pages(
+        self, store_code: str, from_date: dt.date, to_date: dt.date
+    ) -> Iterator[list[TdOrder]]: ...
+
+    def iter_sale_pages(
+        self, store_code: str, from_date: dt.date, to_date: dt.date
+    ) -> Iterator[list[TdSale]]: ...
+
+
+class TdOrdersSync:
+    """The TD pipeline: orders, then sales, for one store + window per call.
+
+    Final status (requirement §C): ``success`` when every part that ran succeeded;
+    ``partial`` when orders were stored but sales failed; ``failed`` when the first part
+    (orders, or sales with ``sales_only``) failed.
+
+    Args:
+        engine: the orders database.
+        client: the TD API client; the caller owns (and closes) it.
+        orders_only: pull orders only (``--orders-only``).
+        sales_only: pull sales only (``--sales-only``).
+        pipeline_id: ``pipelines.id`` of ``td_orders_sync`` if already known; else it is
+            resolved once, here.
+
+    Raises:
+        ValueError: both ``orders_only`` and ``sales_only``.
+        ConfigurationError: ``pipelines`` has no ``td_orders_sync`` row.
+    """
+
+    code = TD_ORDERS_SYNC
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        client: TdSource,
+        *,
+        orders_only: bool = False,
+        sales_only: bool = False,
+        pipeline_id: int | None = None,
+    ) -> None:
+        if orders_only and sales_only:
+            raise ValueError("orders_only and sales_only are mutually exclusive")
+        self.engine = engine
+        self.client = client
+        self.orders_only = orders_only
+        self.sales_only = sales_only
+        if pipeline_id is None:
+            with engine.connect() as conn:
+                pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
+        self.pipeline_id: int = pipeline_id
+
+    def __repr__(self) -> str:
+        flags = " orders_only" if self.orders_only else " sales_only" if self.sales_only else ""
+        return f"<TdOrdersSync pipeline_id={self.pipeline_id}{flags}>"
+
+    def parts(self) -> Sequence[WindowPart]:
+        """The parts that run, in order."""
+        orders = WindowPart("orders", "orders", self.client.iter_order_pages, TD_ORDERS)
+        sales = WindowPart("sales", "sales", self.client.iter_sale_pages, TD_SALES)
+        if self.orders_only:
+            return (orders,)
+        if self.sales_only:
+            return (sales,)
+        return (orders, sales)
+
+    def run_window(self, request: WindowRequest) -> WindowResult:
+        """Sync one store over one window; never raises for a window failure."""
+        return run_logged_window(
+            self.engine,
+            code=self.code,
+            pipeline_id=self.pipeline_id,
+            request=request,
+            parts=self.parts(),
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m orders_sync.pipelines.td_orders_sync``; returns the exit status."""
+    from orders_sync.pipelines.standalone import td_main
+
+    return td_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

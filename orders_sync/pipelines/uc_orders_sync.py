@@ -1,0 +1,91 @@
+"""``uc_orders_sync``: UC GST invoice lines (treated as orders) of one store + window, logged.
+
+Library use::
+
+    pipeline = UcOrdersSync(engine, client)            # client: a UcClient
+    result = pipeline.run_window(WindowRequest(...))
+
+Command line (``scripts/uc_orders_sync.sh``)::
+
+    python -m orders_sync.pipelines.uc_orders_sync [--env E] [--store-code C]
+        [--from-date YYYY-MM-DD] [--to-date YYYY-MM-DD]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from orders_sync.db.repositories.orders_data import UC_ORDERS
+from orders_sync.db.repositories.pipelines import UC_ORDERS_SYNC, resolve_pipeline_ids
+from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.pipelines.window import WindowRequest, WindowResult
+from orders_sync.sources.models import UcGstLine
+
+
+class UcSource(Protocol):
+    """What the pipeline needs of :class:`orders_sync.sources.uc_client.UcClient`."""
+
+    def iter_gst_pages(
+        self, store_code: str, from_date: dt.date, to_date: dt.date
+    ) -> Iterator[list[UcGstLine]]: ...
+
+
+class UcOrdersSync:
+    """The UC pipeline: GST lines into ``uc_orders``, for one store + window per call.
+
+    Final status ``success`` or ``failed``; ``orders_pulled_at`` is set when the GST lines
+    are pulled and stored, ``sales_pulled_at`` stays NULL (requirement §C).
+
+    Args:
+        engine: the orders database.
+        client: the UC API client; the caller owns (and closes) it.
+        pipeline_id: ``pipelines.id`` of ``uc_orders_sync`` if already known; else it is
+            resolved once, here.
+
+    Raises:
+        ConfigurationError: ``pipelines`` has no ``uc_orders_sync`` row.
+    """
+
+    code = UC_ORDERS_SYNC
+
+    def __init__(
+        self, engine: sa.Engine, client: UcSource, *, pipeline_id: int | None = None
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        if pipeline_id is None:
+            with engine.connect() as conn:
+                pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
+        self.pipeline_id: int = pipeline_id
+
+    def __repr__(self) -> str:
+        return f"<UcOrdersSync pipeline_id={self.pipeline_id}>"
+
+    def parts(self) -> Sequence[WindowPart]:
+        """The one part: GST lines, logged as orders."""
+        return (WindowPart("gst", "orders", self.client.iter_gst_pages, UC_ORDERS),)
+
+    def run_window(self, request: WindowRequest) -> WindowResult:
+        """Sync one store over one window; never raises for a window failure."""
+        return run_logged_window(
+            self.engine,
+            code=self.code,
+            pipeline_id=self.pipeline_id,
+            request=request,
+            parts=self.parts(),
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m orders_sync.pipelines.uc_orders_sync``; returns the exit status."""
+    from orders_sync.pipelines.standalone import uc_main
+
+    return uc_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Fixtures of the pipeline tests: seeded stores, a run row, the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from orders_sync.db.repositories import run_summaries, stores
+from orders_sync.sources.simulator.server import SimulatorServer
+from orders_sync.sources.td_client import TdClient
+from orders_sync.sources.uc_client import UcClient
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+SOURCE_NOW = dt.datetime(2026, 1, 8, 12, 0, tzinfo=IST)
+"""The simulator's frozen clock: data of early January is visible, still changing."""
+SEED = 7
+TOKEN = "test-token-not-secret"
+
+STORES = [
+    {"store_code": "A001", "store_name": "TD one", "sync_group": "TD", "cost_center": "CC1",
+     "start_date": dt.date(2025, 1, 1)},
+    {"store_code": "A002", "store_name": "TD two", "sync_group": "TD", "cost_center": None,
+     "start_date": dt.date(2025, 1, 1)},
+    {"store_code": "UC10", "store_name": "UC ten", "sync_group": "UC", "cost_center": "CC9",
+     "start_date": dt.date(2025, 1, 1)},
+    {"store_code": "A009", "store_name": "TD closed", "sync_group": "TD", "cost_center": None,
+     "start_date": dt.date(2025, 1, 1)},
+]  # fmt: skip
+INACTIVE = "A009"
+
+
+@pytest.fixture
+def seeded(engine: sa.Engine) -> sa.Engine:
+    """The test database with four stores (A009 inactive)."""
+    with engine.begin() as conn:
+        stores.insert_stores(conn, STORES)
+        conn.execute(
+            sa.text("UPDATE store_master SET is_active = false WHERE store_code = :c"),
+            {"c": INACTIVE},
+        )
+    return engine
+
+
+@pytest.fixture
+def run_id(seeded: sa.Engine) -> str:
+    """A ``pipeline_run_summaries`` row the windows of a test belong to."""
+    rid = run_summaries.new_run_id("test")
+    with seeded.begin() as conn:
+        run_summaries.start_run(
+            conn, run_id=rid, pipeline_name="test", run_env="test", report_date=SOURCE_NOW.date()
+        )
+    return rid
+
+
+@pytest.fixture
+def simulator() -> Iterator[SimulatorServer]:
+    """The CRM simulator on a loopback port, clock frozen at ``SOURCE_NOW``."""
+    with SimulatorServer(seed=SEED, clock=SOURCE_NOW) as sim:
+        yield sim
+
+
+@pytest.fixture
+def td_client(simulator: SimulatorServer) -> Iterator[TdClient]:
+    """A TD client of the simulator: small pages, fast retries."""
+    with TdClient(
+        simulator.base_url, TOKEN, page_size=20, max_attempts=2, backoff_base_s=0.0
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def uc_client(simulator: SimulatorServer) -> Iterator[UcClient]:
+    """A UC client of the simulator: small pages, fast retries."""
+    with UcClient(
+        simulator.base_url, TOKEN, page_size=20, max_attempts=2, backoff_base_s=0.0
+    ) as client:
+        yield client
