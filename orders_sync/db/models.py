@@ -114,6 +114,26 @@ class OrdersSyncLog(Base):
     duration_ms: Mapped[int | None] = mapped_column(sa.Integer)
 
 
+class RunOwner(Base):
+    """Who owns a ``pipeline_run_summaries`` row: a process (advisory lock) or Airflow."""
+
+    __tablename__ = "orders_sync_run_owners"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "owner_kind IN ('process', 'airflow')", name="ck_orders_sync_run_owners_kind"
+        ),
+    )
+
+    run_id: Mapped[str] = mapped_column(
+        sa.String(64),
+        sa.ForeignKey("pipeline_run_summaries.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    owner_kind: Mapped[str] = mapped_column(sa.String(16))
+    owner: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+
+
 class _SyncedRow:
     """Bookkeeping columns shared by the data tables."""
 

@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from orders_sync import run_lifecycle
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection
-from orders_sync.db.repositories import sync_log
+from orders_sync.db.repositories import run_summaries, sync_log
+from orders_sync.db.repositories.pipelines import RUN_PROFILER
 from orders_sync.run_profiler import service
 from orders_sync.run_profiler.plan_types import Job
 
@@ -63,7 +65,22 @@ def run_profiler(
     options.validate()
     check_connection(engine)
     jobs = service.plan_run(engine, options, settings, today=today)
-    run_id = service.start_run(engine, options, settings)
+    run_id = run_summaries.new_run_id(RUN_PROFILER)
+    with run_lifecycle.hold_run(engine, run_id):
+        run_lifecycle.close_abandoned_runs(engine)
+        service.start_run(engine, options, settings, run_id=run_id)
+        return _run_started(engine, jobs, run_id, options, settings, stop_event, on_window)
+
+
+def _run_started(
+    engine: sa.Engine,
+    jobs: list[Job],
+    run_id: str,
+    options: service.ProfilerOptions,
+    settings: Settings,
+    stop_event: threading.Event,
+    on_window: Callable[[service.WindowReport], None] | None,
+) -> ProfilerRun:
     logger.info(
         "run %s: %d job(s), %d window(s), max_workers=%d",
         run_id,

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from orders_sync import run_lifecycle
 from orders_sync.config import Settings, get_settings
 from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, stores, sync_log
@@ -240,11 +241,19 @@ def start_run(
     settings: Settings | None = None,
     *,
     run_id: str | None = None,
+    owner_kind: str = run_summaries.PROCESS_OWNER,
+    owner: str | None = None,
 ) -> str:
     """Validate ``options`` and insert the run's ``pipeline_run_summaries`` row.
 
+    Args:
+        run_id: the run id to use; a new unique one when ``None``.
+        owner_kind: ``process`` (the caller holds :func:`run_lifecycle.hold_run`) or
+            ``airflow`` (a DAG run; see :mod:`orders_sync.run_lifecycle`).
+        owner: ``host:pid`` or ``<dag_id>/<dag run id>``; defaults to this process.
+
     Returns:
-        The run id (``run_id`` when given, else a new unique one).
+        The run id.
     """
     settings = settings or get_settings()
     options.validate()
@@ -256,6 +265,8 @@ def start_run(
             pipeline_name=RUN_PROFILER,
             run_env=options.env,
             report_date=settings.today(),
+            owner_kind=owner_kind,
+            owner=owner or run_lifecycle.process_owner(),
         )
     return run_id
 
@@ -410,32 +421,6 @@ def run_job(
         return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
 
 
-def close_run_windows(engine: sa.Engine, run_id: str, reason: str) -> int:
-    """Close this run's windows still ``running`` as failed, store by store, under the lock.
-
-    A store whose lock is held elsewhere is left alone (a live process may own the row).
-
-    Returns:
-        How many windows were closed.
-    """
-    closed = 0
-    with engine.connect() as conn:
-        running = sync_log.running_windows_for_run(conn, run_id)
-    for pipeline_id, store_code in sorted({(row[0], row[1]) for row in running}):
-        with locks.advisory_lock(engine, locks.store_lock_key(store_code)) as acquired:
-            if not acquired:
-                continue
-            with engine.begin() as conn:
-                closed += sync_log.close_running(
-                    conn,
-                    pipeline_id=pipeline_id,
-                    store_code=store_code,
-                    error_message=reason,
-                    run_id=run_id,
-                )
-    return closed
-
-
 def finish_run(
     engine: sa.Engine,
     run_id: str,
@@ -456,7 +441,9 @@ def finish_run(
         crashed_jobs: jobs that died of an unexpected error (each makes the run failed).
         unlogged_failures: failed windows whose log row could not even be written.
     """
-    close_run_windows(engine, run_id, "abandoned: the run finished while this window was running")
+    run_lifecycle.close_run_windows(
+        engine, run_id, "abandoned: the run finished while this window was running"
+    )
     with engine.begin() as conn:
         counts = sync_log.status_counts_for_run(conn, run_id)
         reasons = sync_log.reason_counts_for_run(conn, run_id)

@@ -31,10 +31,22 @@ class RunSummary:
     summary_text: str | None
 
 
+PROCESS_OWNER = "process"
+AIRFLOW_OWNER = "airflow"
+
+
 def start_run(
-    conn: sa.Connection, *, run_id: str, pipeline_name: str, run_env: str, report_date: dt.date
+    conn: sa.Connection,
+    *,
+    run_id: str,
+    pipeline_name: str,
+    run_env: str,
+    report_date: dt.date,
+    owner_kind: str = PROCESS_OWNER,
+    owner: str = "",
 ) -> None:
-    """Insert the run's row with ``overall_status = 'running'`` and ``started_at = now()``."""
+    """Insert the run's row (``overall_status = 'running'``, ``started_at = now()``) and
+    its owner (``orders_sync_run_owners``), in the caller's transaction."""
     conn.execute(
         sa.text(
             """
@@ -50,6 +62,13 @@ def start_run(
             "report_date": report_date,
             "status": RUNNING,
         },
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO orders_sync_run_owners (run_id, owner_kind, owner) "
+            "VALUES (:run_id, :owner_kind, :owner)"
+        ),
+        {"run_id": run_id, "owner_kind": owner_kind, "owner": owner},
     )
 
 
@@ -80,3 +99,45 @@ def get_run(conn: sa.Connection, run_id: str) -> RunSummary | None:
         {"run_id": run_id},
     ).one_or_none()
     return RunSummary(*row) if row else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenRun:
+    """A summary still ``running`` and who owns it (``owner_kind`` None: unknown owner)."""
+
+    run_id: str
+    pipeline_name: str
+    owner_kind: str | None
+    owner: str | None
+
+
+def open_runs(conn: sa.Connection, pipeline_names: tuple[str, ...]) -> list[OpenRun]:
+    """Summaries of ``pipeline_names`` still ``running``, oldest first."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT s.run_id, s.pipeline_name, o.owner_kind, o.owner
+            FROM pipeline_run_summaries s
+            LEFT JOIN orders_sync_run_owners o ON o.run_id = s.run_id
+            WHERE s.overall_status = 'running' AND s.pipeline_name = ANY(:names)
+            ORDER BY s.started_at
+            """
+        ),
+        {"names": list(pipeline_names)},
+    ).all()
+    return [OpenRun(*row) for row in rows]
+
+
+def close_abandoned(conn: sa.Connection, *, run_id: str, summary_text: str) -> bool:
+    """Close a still-running summary as ``failed``; ``False`` if it was closed meanwhile."""
+    result = conn.execute(
+        sa.text(
+            """
+            UPDATE pipeline_run_summaries
+            SET finished_at = now(), overall_status = 'failed', summary_text = :text
+            WHERE run_id = :run_id AND overall_status = 'running'
+            """
+        ),
+        {"run_id": run_id, "text": summary_text},
+    )
+    return bool(result.rowcount)
