@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from orders_sync.db.repositories import sync_log
@@ -56,17 +57,20 @@ class WindowPart:
 
 
 def describe_failure(part: str, exc: BaseException) -> str:
-    """``part: ExceptionClass: first line of the message`` — one line, bounded, no SQL.
+    """``part: ExceptionClass: message`` — one line, bounded, without SQL or row values.
 
-    Database errors are described by the driver's message, without the statement and its
-    parameters (which may hold customer data). Source errors come already redacted of
-    credentials by the clients.
+    A database error is described by the driver's exception class and primary message
+    only: the statement, its parameters and the server's ``CONTEXT``/``DETAIL`` lines may
+    hold customer data. Source errors come already redacted of credentials by the clients.
     """
     cause: BaseException = exc
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
         cause = exc.orig
-    text = " ".join(str(cause).split()) or "(no message)"
-    message = f"{part}: {type(exc).__name__}: {text}"
+    text = str(cause)
+    if isinstance(cause, psycopg.Error) and cause.diag.message_primary:
+        text = cause.diag.message_primary
+    text = " ".join(text.split()) or "(no message)"
+    message = f"{part}: {type(cause).__name__}: {text}"
     if len(message) > MAX_ERROR_CHARS:
         message = message[: MAX_ERROR_CHARS - 3] + "..."
     return message

@@ -1,0 +1,126 @@
+"""What a window leaves behind when things go wrong: pages atomic, the log never lies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from orders_sync.db import embedded
+from orders_sync.db.engine import dispose_engines
+from orders_sync.db.repositories.orders_data import TD_ORDERS, count_rows
+from orders_sync.pipelines.td_orders_sync import TdOrdersSync
+from orders_sync.pipelines.window import WindowRequest
+from orders_sync.sources.errors import PageContext, SourceDataError
+from tests.integration.pipelines.fakes import ScriptedTdSource, order
+
+FROM = dt.date(2026, 1, 5)
+
+
+def _request(run_id: str) -> WindowRequest:
+    return WindowRequest("A001", "CC1", FROM, FROM, run_id, "test")
+
+
+def _status(engine: sa.Engine, log_id: int | None) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                sa.text("SELECT status FROM orders_sync_log WHERE id = :id"), {"id": log_id}
+            ).scalar_one()
+        )
+
+
+def test_running_row_is_committed_before_the_first_source_request(
+    seeded: sa.Engine, run_id: str
+) -> None:
+    seen: list[tuple[str, object]] = []
+
+    def look(_: int) -> None:
+        # A separate connection sees only committed rows.
+        with psycopg.connect(seeded.url.set(drivername="postgresql").render_as_string(False)) as c:
+            seen.extend(c.execute("SELECT status, run_id FROM orders_sync_log").fetchall())
+
+    source = ScriptedTdSource([[order(1)]], before_page=look)
+    result = TdOrdersSync(seeded, source, orders_only=True).run_window(_request(run_id))
+    assert seen == [("running", run_id)]
+    assert result.status == "success"
+
+
+@pytest.mark.parametrize(
+    ("pages", "stored", "error_start"),
+    [
+        (
+            [[order(1), order(2)], [order(3), order(4, mobile="9" * 25)]],
+            2,
+            "orders: StringDataRightTruncation: value too long for type character varying(20)",
+        ),
+        (
+            [
+                [order(1)],
+                [order(2)],
+                SourceDataError(
+                    "source data error: field 'net_amount' of row 0 must be a decimal string",
+                    context=PageContext("A001", "/reports/order-report", FROM, FROM, 3),
+                    field="net_amount",
+                ),
+            ],
+            2,
+            "orders: SourceDataError: source data error: field 'net_amount'",
+        ),
+        ([RuntimeError("boom")], 0, "orders: RuntimeError: boom"),
+    ],
+    ids=["db-rejects-page-2", "source-data-error-on-page-3", "bug-before-first-page"],
+)
+def test_a_failing_page_leaves_no_half_page_and_keeps_earlier_pages(
+    pages: list[list[object] | Exception],
+    stored: int,
+    error_start: str,
+    seeded: sa.Engine,
+    run_id: str,
+) -> None:
+    source = ScriptedTdSource(pages)  # type: ignore[arg-type]
+    result = TdOrdersSync(seeded, source).run_window(_request(run_id))
+    with seeded.connect() as conn:
+        assert count_rows(conn, TD_ORDERS) == stored
+        pulled = conn.execute(
+            sa.text("SELECT orders_pulled_at, sales_pulled_at FROM orders_sync_log")
+        ).one()
+    assert (result.status, _status(seeded, result.log_id)) == ("failed", "failed")
+    assert (result.rows_inserted, tuple(pulled)) == (stored, (None, None))
+    assert result.error_message is not None
+    assert result.error_message.startswith(error_start)
+    assert result.error_message.endswith("(sales not attempted)")
+    assert "INSERT" not in result.error_message and "999999" not in result.error_message
+
+
+def test_database_gone_mid_window_leaves_running_row_and_does_not_raise(
+    seeded: sa.Engine, run_id: str, pg_server: embedded.EmbeddedServer
+) -> None:
+    name = seeded.url.database
+    assert name is not None
+
+    def vanish(index: int) -> None:
+        if index != 1:
+            return
+        with psycopg.connect(pg_server.conninfo("postgres"), autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_gone"')
+
+    source = ScriptedTdSource([[order(1)], [order(2)]], before_page=vanish)
+    try:
+        result = TdOrdersSync(seeded, source).run_window(_request(run_id))
+    finally:
+        dispose_engines()
+        with psycopg.connect(pg_server.conninfo("postgres"), autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}_gone" RENAME TO "{name}"')
+    assert result.status == "failed"
+    assert result.error_message is not None
+    assert result.error_message.startswith("orders: OperationalError:")
+    assert _status(seeded, result.log_id) == "running"  # closed later by the profiler
+    with seeded.connect() as conn:
+        assert count_rows(conn, TD_ORDERS) == 1  # page 1 was committed and stays
