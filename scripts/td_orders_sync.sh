@@ -5,4 +5,5 @@
 # Works from any directory; uses the project's own virtualenv.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # also before `make install` has run
 exec "$ROOT/.venv/bin/python" -m orders_sync.pipelines.td_orders_sync "$@"
