@@ -1,0 +1,144 @@
+"""
+### orders_sync_run_profiler
+
+Auto backfill + continuous refresh of the TD and UC orders pipelines, decided from
+`orders_sync_log` — the same library calls as `scripts/orders_sync_run_profiler.sh`.
+
+`start` validates the conf and inserts `pipeline_run_summaries` (running) → `plan` reads the
+log and plans every store + pipeline (an empty plan is a successful run) → `sync_store`, one
+mapped task per store + pipeline (labelled `store / pipeline`), runs its windows in order
+under the store's PostgreSQL advisory lock, in pool `orders_sync` → `finish` (all_done)
+writes the run's summary from what `orders_sync_log` recorded → `check` fails the DAG run
+when any window failed or was partial.
+
+**Workers.** The pool `orders_sync` caps all runs together (the deployment's max-workers);
+a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock slots.
+
+**Conf** (manual trigger), every key optional:
+`{"env": "prod", "sync_group": "TD", "window_days": 30, "overlap_days": 1,
+"max_workers": 2, "force": false, "store_code": null, "settle_days": 0, "dry_run": false}`
+
+**Connections** `orders_sync_db`, `td_crm`, `uc_crm` when they exist, else the environment
+(`ORDERS_SYNC_DATABASE_URL`, `TD_API_BASE_URL`/`TD_API_TOKEN`, `UC_API_BASE_URL`/`UC_API_TOKEN`).
+A failed store is retried by the next run (its windows are planned again), not by clearing
+its task: a window runs at most once per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, task
+
+from orders_sync.airflow_support.dag_config import dag_config_from_env
+from orders_sync.airflow_support.pools import POOL_NAME
+
+CONFIG = dag_config_from_env()
+
+
+@dag(
+    dag_id="orders_sync_run_profiler",
+    schedule=(
+        CronTriggerTimetable(CONFIG.schedule, timezone=CONFIG.timezone) if CONFIG.schedule else None
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz=CONFIG.timezone),
+    catchup=False,
+    max_active_runs=1,
+    tags=["orders_sync", "crm", "backfill"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "orders_sync",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "env": Param(
+            CONFIG.env,
+            type="string",
+            minLength=1,
+            maxLength=32,
+            description="run_env written on every row",
+        ),
+        "sync_group": Param(
+            "ALL", enum=["TD", "UC", "ALL"], description="store_master.sync_group to run"
+        ),
+        "window_days": Param(
+            90, type="integer", minimum=1, description="N: size of each backfill chunk in days"
+        ),
+        "overlap_days": Param(
+            1, type="integer", minimum=0, description="K: most recent successful days always re-run"
+        ),
+        "max_workers": Param(
+            CONFIG.max_workers,
+            type="integer",
+            minimum=1,
+            description="stores synced at once in this run "
+            "(the pool orders_sync caps all runs together)",
+        ),
+        "force": Param(
+            False, type="boolean", description="ignore success windows and re-run everything"
+        ),
+        "store_code": Param(
+            None,
+            type=["null", "string"],
+            minLength=1,
+            maxLength=8,
+            description="run only this store_master.store_code",
+        ),
+        "settle_days": Param(
+            CONFIG.settle_days,
+            type="integer",
+            minimum=0,
+            description="S: re-fetch covered days once S days after them",
+        ),
+        "dry_run": Param(
+            False, type="boolean", description="log the plan (every window and why); write nothing"
+        ),
+    },
+)
+def orders_sync_run_profiler() -> None:
+    @task(execution_timeout=dt.timedelta(minutes=10))
+    def start(params=None, dag_run=None) -> dict:
+        from orders_sync.airflow_support import tasks
+
+        return tasks.start(params, airflow_run_id=dag_run.run_id, conf=dag_run.conf)
+
+    @task(execution_timeout=dt.timedelta(minutes=10))
+    def plan(start_info: dict) -> list:
+        from orders_sync.airflow_support import tasks
+
+        return tasks.plan(start_info)
+
+    @task(
+        pool=POOL_NAME,
+        retries=0,
+        map_index_template="{{ task.op_kwargs['job']['store_code'] }} / "
+        "{{ task.op_kwargs['job']['pipeline'] }}",
+    )
+    def sync_store(job: dict, start_info: dict, ti=None) -> None:
+        from orders_sync.airflow_support import tasks
+
+        tasks.sync_store(job, start_info, ti)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=dt.timedelta(minutes=10))
+    def finish(ti=None) -> dict:
+        from orders_sync.airflow_support import tasks
+
+        return tasks.finish(ti)
+
+    @task(retries=0)
+    def check(summary: dict) -> None:
+        from orders_sync.airflow_support import tasks
+
+        tasks.check(summary)
+
+    start_info = start()
+    synced = sync_store.partial(start_info=start_info).expand(job=plan(start_info))
+    summary = finish()
+    synced >> summary
+    check(summary)
+
+
+orders_sync_run_profiler()

@@ -1,0 +1,13 @@
+"""Thin adapters between Airflow and the orders_sync library.
+
+Everything here imports Airflow inside functions only, so ``orders_sync`` imports (and its
+tests run) without Airflow installed:
+
+- :mod:`~orders_sync.airflow_support.connections`: Airflow connections → :class:`Settings`;
+- :mod:`~orders_sync.airflow_support.dag_config`: the DAG's parse-time knobs (environment only);
+- :mod:`~orders_sync.airflow_support.pools`: the ``orders_sync`` pool;
+- :mod:`~orders_sync.airflow_support.run_slots`: a run-scoped semaphore for ``max_workers``;
+- :mod:`~orders_sync.airflow_support.tasks`: the bodies of the DAG's tasks;
+- :mod:`~orders_sync.airflow_support.api_client` and
+  :mod:`~orders_sync.airflow_support.local_stack`: a local Airflow (``make airflow``, tests).
+"""

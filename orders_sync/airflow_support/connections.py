@@ -1,0 +1,158 @@
+"""Airflow connections → :class:`~orders_sync.config.Settings`.
+
+Inside Airflow the orders database and the two CRMs may be configured as connections;
+each one that exists replaces the matching environment variables of interfaces.md, and
+each one that does not leaves the environment in charge:
+
+============== ============= ===============================================================
+connection     conn type     becomes
+============== ============= ===============================================================
+orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: login, password, host, port,
+                             schema (the database) and libpq extras (``sslmode``, ...)
+td_crm         ``http``      ``TD_API_BASE_URL`` (``<schema or http>://host[:port]``, or the
+                             host as given when it holds a scheme) and ``TD_API_TOKEN``
+                             (the password)
+uc_crm         ``http``      ``UC_API_BASE_URL`` and ``UC_API_TOKEN`` likewise
+============== ============= ===============================================================
+
+The scheme rule is the one of Airflow's own ``HttpHook``, so an existing ``http``
+connection means the same here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.engine import URL
+
+from orders_sync.config import Settings, settings_from_env
+from orders_sync.exceptions import ConfigurationError
+
+ORDERS_DB_CONN_ID = "orders_sync_db"
+TD_CRM_CONN_ID = "td_crm"
+UC_CRM_CONN_ID = "uc_crm"
+
+# Connection extras that are libpq parameters; anything else in the extra (Airflow's own
+# hook options such as ``cursor``) is not for the database and is left out of the URL.
+LIBPQ_EXTRAS = frozenset(
+    {
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "connect_timeout",
+        "application_name",
+        "options",
+        "target_session_attrs",
+        "keepalives",
+        "keepalives_idle",
+    }
+)
+
+
+class ConnectionLike(Protocol):
+    """The fields of an Airflow ``Connection`` read here."""
+
+    host: str | None
+    schema: str | None
+    login: str | None
+    password: str | None
+    port: int | None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]: ...
+
+
+ConnectionLookup = Callable[[str], "ConnectionLike | None"]
+
+
+def airflow_connection(conn_id: str) -> ConnectionLike | None:
+    """The Airflow connection ``conn_id`` (secrets backends, env, metadata DB), or ``None``.
+
+    Only callable inside a running Airflow task (it goes through the Task SDK).
+    """
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection: ConnectionLike = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return connection
+
+
+def database_url_from_connection(conn: ConnectionLike, conn_id: str = ORDERS_DB_CONN_ID) -> str:
+    """A ``postgresql+psycopg`` URL from a postgres connection.
+
+    Raises:
+        ConfigurationError: the connection has no host or no database (schema).
+    """
+    if not conn.host:
+        raise ConfigurationError(f"Airflow connection {conn_id!r} has no host.")
+    if not conn.schema:
+        raise ConfigurationError(
+            f"Airflow connection {conn_id!r} has no schema; set it to the database name."
+        )
+    extras: Mapping[str, Any] = conn.extra_dejson or {}
+    query = {key: str(value) for key, value in extras.items() if key in LIBPQ_EXTRAS}
+    url = URL.create(
+        "postgresql+psycopg",
+        username=conn.login or None,
+        password=conn.password or None,
+        host=conn.host,
+        port=conn.port or None,
+        database=conn.schema,
+        query=query,
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:
+    """``<scheme>://host[:port]`` of an http connection (``HttpHook``'s rule).
+
+    Raises:
+        ConfigurationError: the connection has no host.
+    """
+    if not conn.host:
+        raise ConfigurationError(f"Airflow connection {conn_id!r} has no host.")
+    host = conn.host.rstrip("/")
+    base = host if "://" in host else f"{conn.schema or 'http'}://{host}"
+    return f"{base}:{conn.port}" if conn.port else base
+
+
+def settings_from_airflow(
+    lookup: ConnectionLookup = airflow_connection,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """The environment's settings, with every configured connection applied over them.
+
+    Args:
+        lookup: conn id → connection or ``None`` (default: Airflow's, in a running task).
+        env: the environment (default ``os.environ``).
+
+    Raises:
+        ConfigurationError: a variable or a connection holds an unusable value.
+    """
+    settings = settings_from_env(env)
+    database = lookup(ORDERS_DB_CONN_ID)
+    if database is not None:
+        settings = dataclasses.replace(
+            settings, database_url=database_url_from_connection(database)
+        )
+    td = lookup(TD_CRM_CONN_ID)
+    if td is not None:
+        settings = dataclasses.replace(
+            settings,
+            td_api_base_url=base_url_from_connection(td, TD_CRM_CONN_ID),
+            td_api_token=td.password or None,
+        )
+    uc = lookup(UC_CRM_CONN_ID)
+    if uc is not None:
+        settings = dataclasses.replace(
+            settings,
+            uc_api_base_url=base_url_from_connection(uc, UC_CRM_CONN_ID),
+            uc_api_token=uc.password or None,
+        )
+    return settings
