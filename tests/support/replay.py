@@ -165,6 +165,7 @@ class StaleReport:
     """:meth:`Replay.compare`: every table over the days before ``before``."""
 
     before: dt.date
+    since: dt.date | None
     tables: tuple[TableDiff, ...]
     examples: tuple[str, ...]
 
@@ -186,7 +187,12 @@ class StaleReport:
             f"(missing={t.missing} differing={t.differing} extra={t.extra})"
             for t in self.tables
         ]
-        return f"days before {self.before}: " + "; ".join(parts)
+        span = (
+            f"days {self.since}..{self.before - dt.timedelta(days=1)}"
+            if self.since
+            else (f"days before {self.before}")
+        )
+        return f"{span}: " + "; ".join(parts)
 
 
 class Replay:
@@ -289,8 +295,12 @@ class Replay:
 
     # ------------------------------------------------------------------ truth check
 
-    def compare(self, before: dt.date, *, max_examples: int = 5) -> StaleReport:
+    def compare(
+        self, before: dt.date, *, since: dt.date | None = None, max_examples: int = 5
+    ) -> StaleReport:
         """Stored rows vs the truth at the simulator's current clock, days ``< before``.
+
+        With ``since``, only days ``since <= day < before`` are compared.
 
         A row's day is its ``order_date`` / ``payment_date`` / ``invoice_date``. Every
         source field is compared; ``Numeric`` and ``timestamptz`` values compare by value.
@@ -301,13 +311,14 @@ class Replay:
         for table, group in ((TD_ORDERS, "TD"), (TD_SALES, "TD"), (UC_ORDERS, "UC")):
             source_n = stored_n = missing = differing = extra = 0
             for store in self.stores:
-                if store.sync_group != group or last < store.start_date:
+                first = max(store.start_date, since) if since else store.start_date
+                if store.sync_group != group or last < first:
                     continue
                 truth = {
                     getattr(row, table.key): _as_tuple(row, table)
-                    for row in self._truth(table, store.store_code, store.start_date, last)
+                    for row in self._truth(table, store.store_code, first, last)
                 }
-                stored = self._stored(table, store.store_code, before)
+                stored = self._stored(table, store.store_code, first, before)
                 source_n += len(truth)
                 stored_n += len(stored)
                 for key, values in truth.items():
@@ -323,7 +334,7 @@ class Replay:
                         )
                 extra += len(stored.keys() - truth.keys())
             diffs.append(TableDiff(table.name, source_n, stored_n, missing, differing, extra))
-        return StaleReport(before, tuple(diffs), tuple(examples))
+        return StaleReport(before, since, tuple(diffs), tuple(examples))
 
     def _truth(self, table: DataTable, store_code: str, first: dt.date, last: dt.date) -> list[Any]:
         if table is TD_ORDERS:
@@ -332,15 +343,17 @@ class Replay:
             return self.simulator.truth_td_sales(store_code, first, last)
         return self.simulator.truth_uc_gst(store_code, first, last)
 
-    def _stored(self, table: DataTable, store_code: str, before: dt.date) -> dict[Any, tuple]:
+    def _stored(
+        self, table: DataTable, store_code: str, first: dt.date, before: dt.date
+    ) -> dict[Any, tuple[Any, ...]]:
         date_field = _DATE_FIELD[table.name]
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.text(
-                    f"SELECT {', '.join(table.fields)} FROM {table.name} "
-                    f"WHERE store_code = :store AND {date_field} < :before"
+                    f"SELECT {', '.join(table.fields)} FROM {table.name} WHERE store_code = "
+                    f":store AND {date_field} >= :first AND {date_field} < :before"
                 ),
-                {"store": store_code, "before": before},
+                {"store": store_code, "first": first, "before": before},
             ).all()
         key_index = table.fields.index(table.key)
         return {row[key_index]: tuple(row) for row in rows}
