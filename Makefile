@@ -32,6 +32,7 @@ lock: $(STAMP)
 	(echo "# Full lock of the environment (pip freeze of requirements.txt). Regenerate: make lock"; \
 	 $(BIN)/pip freeze --exclude-editable | grep -v -i '^orders.sync') > constraints.txt
 
+airflow: $(STAMP) ; scripts/airflow_local.sh $(ARGS)
 stop-db: $(STAMP)
 	$(BIN)/python -m orders_sync.db.embedded stop
 

@@ -1,0 +1,550 @@
+"""A real Airflow 3 on this machine, in one command (``make airflow``), for people and tests.
+
+``python -m orders_sync.airflow_support.local_stack`` (``scripts/airflow_local.sh``):
+
+1. the embedded PostgreSQL, with Airflow's metadata in a database of its own (``airflow``)
+   beside the orders database, which is migrated (``alembic upgrade head``) and, when
+   ``store_master`` is empty, seeded with the demo stores;
+2. one CRM simulator process shared by every task (when ``TD_API_BASE_URL`` /
+   ``UC_API_BASE_URL`` are not set);
+3. ``airflow db migrate``, then api-server, scheduler (LocalExecutor), dag-processor and
+   triggerer, with ``AIRFLOW_HOME`` under ``.orders_sync/airflow`` and this repository's
+   ``dags/`` and ``plugins/``;
+4. through the REST API: the pool ``orders_sync`` (``ORDERS_SYNC_MAX_WORKERS`` slots), the
+   connections ``orders_sync_db``, ``td_crm``, ``uc_crm``, and the DAG unpaused.
+
+It prints the URL and the login, and ``Ctrl-C`` stops every process it started. The
+scheduler tests and ``benchmarks/airflow_vs_cli.py`` use :class:`LocalAirflow` directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from orders_sync.airflow_support.api_client import AirflowApi
+from orders_sync.airflow_support.connections import (
+    ORDERS_DB_CONN_ID,
+    TD_CRM_CONN_ID,
+    UC_CRM_CONN_ID,
+)
+from orders_sync.airflow_support.pools import POOL_DESCRIPTION, POOL_NAME, pool_slots_from_env
+from orders_sync.config import REPOSITORY_ROOT, settings_from_env
+
+DAG_ID = "orders_sync_run_profiler"
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+ADMIN_USER = "admin"
+LOCAL_TD_TOKEN = "local-td-token"
+LOCAL_UC_TOKEN = "local-uc-token"
+_STARTUP_TIMEOUT_S = 180.0
+_STOP_TIMEOUT_S = 20.0
+# Inherited variables that the stack sets itself (connections win over them anyway).
+_NOT_INHERITED = (
+    "AIRFLOW_HOME",
+    "ORDERS_SYNC_DATABASE_URL",
+    "TD_API_BASE_URL",
+    "TD_API_TOKEN",
+    "UC_API_BASE_URL",
+    "UC_API_TOKEN",
+)
+
+
+class StackError(RuntimeError):
+    """The local Airflow could not be started; the message names the log to read."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StackOptions:
+    """How to run the local Airflow.
+
+    Attributes:
+        airflow_home: ``AIRFLOW_HOME`` (config, logs, generated secrets).
+        state_dir: the embedded PostgreSQL's state dir (metadata database lives there).
+        metadata_database: the database of Airflow's metadata on that server.
+        orders_database_url: the orders database; ``None``: the embedded ``orders_sync``.
+        api_port: the api-server's port; 0 picks a free one.
+        max_workers: slots of the pool ``orders_sync``.
+        components: the Airflow processes to run.
+        simulator: start one CRM simulator when no CRM URL is configured.
+        seed_demo_stores: seed the demo stores into an empty ``store_master``.
+        unpause: unpause the DAG once parsed (its schedule then starts a run).
+        durable: ``False`` turns fsync off on a server this stack starts (tests).
+        extra_env: more variables for every Airflow process (overrides).
+    """
+
+    airflow_home: Path
+    state_dir: Path
+    metadata_database: str = "airflow"
+    orders_database_url: str | None = None
+    api_port: int = 8080
+    max_workers: int = 3
+    components: tuple[str, ...] = COMPONENTS
+    simulator: bool = True
+    seed_demo_stores: bool = True
+    unpause: bool = True
+    durable: bool = True
+    extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+def _wait_until(check: Any, timeout_s: float, what: str, poll_s: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise StackError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(poll_s)
+
+
+@dataclasses.dataclass
+class _Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class LocalAirflow:
+    """The local Airflow stack; a context manager that stops what it started.
+
+    Attributes (after :meth:`start`):
+        api_url: ``http://127.0.0.1:<port>``.
+        api: an authenticated :class:`AirflowApi`.
+        password: the ``admin`` password.
+        metadata_url: SQLAlchemy URL of Airflow's metadata database.
+        orders_url: SQLAlchemy URL of the orders database.
+        simulator_url: the CRM simulator's base URL, or ``None``.
+        env: the environment of every Airflow process.
+    """
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.processes: list[_Process] = []
+        self.api_url = ""
+        self.password = ""
+        self.metadata_url = ""
+        self.orders_url = ""
+        self.simulator_url: str | None = None
+        self.env: dict[str, str] = {}
+        self._api: AirflowApi | None = None
+        self._started_database = False
+
+    @property
+    def api(self) -> AirflowApi:
+        """The authenticated REST client."""
+        if self._api is None:
+            raise StackError("the stack is not started")
+        return self._api
+
+    @property
+    def logs_dir(self) -> Path:
+        """Where each process writes ``<name>.log``."""
+        return self.options.airflow_home / "logs"
+
+    def __enter__(self) -> LocalAirflow:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- start ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Prepare the databases, start every process, create pool and connections."""
+        from orders_sync.db import embedded
+
+        options = self.options
+        options.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        # A server already running (make run, the tests' server) is shared: leave it running.
+        pgdata = (options.state_dir / "pgdata").resolve()
+        self._started_database = embedded._running_server(pgdata) is None
+        server = embedded.ensure_running(options.state_dir, durable=options.durable)
+        embedded.create_database(server, options.metadata_database)
+        self.metadata_url = server.url(options.metadata_database, driver="postgresql+psycopg2")
+        self.orders_url = options.orders_database_url or server.url(embedded.APP_DATABASE)
+        self._prepare_orders_database()
+
+        port = options.api_port or free_port()
+        if _port_taken(port):
+            port = free_port()
+        self.api_url = f"http://127.0.0.1:{port}"
+        self.password = self._local_secrets()["admin_password"]
+        self.env = self._airflow_env()
+        if options.simulator and not self._crm_configured():
+            self._start_simulator()
+
+        self._run_airflow(["db", "migrate"], "db-migrate")
+        for component in options.components:
+            args = [component]
+            if component == "api-server":
+                args += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+            self._spawn(component, [self._airflow_bin(), *args], self.env)
+        self._api = AirflowApi(self.api_url, ADMIN_USER, self.password)
+        _wait_until(self._healthy_or_raise, _STARTUP_TIMEOUT_S, "the api-server")
+        self.api.upsert_pool(POOL_NAME, options.max_workers, POOL_DESCRIPTION)
+        self.api.upsert_connections(self.connections())
+        if "dag-processor" in options.components:
+            self.wait_for_dag()
+            if options.unpause:
+                self.api.set_paused(DAG_ID, False)
+
+    def _prepare_orders_database(self) -> None:
+        from orders_sync.config import Settings
+        from orders_sync.db.engine import dispose_engines
+        from orders_sync.db.migrate import upgrade
+
+        upgrade(self.orders_url)
+        if self.options.seed_demo_stores:
+            from orders_sync.demo import seed_demo_stores
+
+            seed_demo_stores(Settings(database_url=self.orders_url))
+        dispose_engines()
+
+    def _local_secrets(self) -> dict[str, str]:
+        """Secrets generated once per ``AIRFLOW_HOME`` (stable across restarts)."""
+        path = self.options.airflow_home / "local_secrets.json"
+        if path.exists():
+            stored: dict[str, str] = json.loads(path.read_text())
+            return stored
+        from cryptography.fernet import Fernet
+
+        values = {
+            "admin_password": secrets.token_urlsafe(12),
+            "jwt_secret": secrets.token_urlsafe(32),
+            "api_secret_key": secrets.token_urlsafe(32),
+            "fernet_key": Fernet.generate_key().decode(),
+        }
+        path.write_text(json.dumps(values, indent=2) + "\n")
+        path.chmod(0o600)
+        return values
+
+    def _airflow_env(self) -> dict[str, str]:
+        options = self.options
+        local = self._local_secrets()
+        passwords = options.airflow_home / "simple_auth_manager_passwords.json"
+        passwords.write_text(json.dumps({ADMIN_USER: local["admin_password"]}) + "\n")
+        passwords.chmod(0o600)
+        env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+        pythonpath = [str(REPOSITORY_ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        env.update(
+            {
+                "AIRFLOW_HOME": str(options.airflow_home),
+                "PYTHONPATH": os.pathsep.join(pythonpath),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(REPOSITORY_ROOT / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPOSITORY_ROOT / "plugins"),
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__PARALLELISM": str(max(8, options.max_workers + 4)),
+                "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings_from_env().pipeline_timezone,
+                "AIRFLOW__CORE__FERNET_KEY": local["fernet_key"],
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
+                "AIRFLOW__API__BASE_URL": self.api_url,
+                "AIRFLOW__API__SECRET_KEY": local["api_secret_key"],
+                "AIRFLOW__API_AUTH__JWT_SECRET": local["jwt_secret"],
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.logs_dir),
+                # The log servers of workers and triggerer listen on fixed ports by default;
+                # free ones let two stacks (tests, a benchmark, make airflow) coexist.
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+                "ORDERS_SYNC_MAX_WORKERS": str(options.max_workers),
+                "ORDERS_SYNC_STATE_DIR": str(options.state_dir),
+            }
+        )
+        env.update(options.extra_env)
+        return env
+
+    def _crm_configured(self) -> bool:
+        return bool(os.environ.get("TD_API_BASE_URL") and os.environ.get("UC_API_BASE_URL"))
+
+    def _start_simulator(self) -> None:
+        port = free_port()
+        env = dict(self.env, TD_API_TOKEN=LOCAL_TD_TOKEN, UC_API_TOKEN=LOCAL_UC_TOKEN)
+        command = [sys.executable, "-m", "orders_sync.sources.simulator", "--port", str(port)]
+        self._spawn("simulator", command, env)
+        self.simulator_url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            self._raise_if_dead()
+            with contextlib.suppress(httpx.HTTPError):
+                return httpx.get(f"{self.simulator_url}/_sim/health", timeout=2).status_code == 200
+            return False
+
+        _wait_until(up, 60, "the CRM simulator")
+
+    def connections(self) -> list[dict[str, Any]]:
+        """The connections this stack creates (the orders DB, and the CRMs when known)."""
+        url = make_url(self.orders_url)
+        connections: list[dict[str, Any]] = [
+            {
+                "connection_id": ORDERS_DB_CONN_ID,
+                "conn_type": "postgres",
+                "description": "orders_sync: the orders database",
+                "host": url.host,
+                "port": url.port,
+                "login": url.username,
+                "password": url.password,
+                "schema": url.database,
+            }
+        ]
+        crms = (
+            (TD_CRM_CONN_ID, "TD", LOCAL_TD_TOKEN, "TD reporting API"),
+            (UC_CRM_CONN_ID, "UC", LOCAL_UC_TOKEN, "UC GST API"),
+        )
+        for conn_id, prefix, local_token, what in crms:
+            base_url = self.simulator_url or os.environ.get(f"{prefix}_API_BASE_URL")
+            token = local_token if self.simulator_url else os.environ.get(f"{prefix}_API_TOKEN")
+            if not base_url:
+                continue
+            connections.append(
+                {
+                    "connection_id": conn_id,
+                    "conn_type": "http",
+                    "description": f"orders_sync: {what}",
+                    "host": base_url,
+                    "password": token,
+                }
+            )
+        return connections
+
+    def _airflow_bin(self) -> str:
+        return str(Path(sys.executable).with_name("airflow"))
+
+    def _run_airflow(self, args: list[str], name: str) -> None:
+        log_path = self.logs_dir / f"{name}.log"
+        with open(log_path, "wb") as log_file:
+            done = subprocess.run(
+                [self._airflow_bin(), *args],
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                timeout=_STARTUP_TIMEOUT_S,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise StackError(f"`airflow {' '.join(args)}` failed; see {log_path}")
+
+    def _spawn(self, name: str, command: list[str], env: Mapping[str, str]) -> None:
+        log_path = self.logs_dir / f"{name}.log"
+        log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        popen = subprocess.Popen(
+            command,
+            env=dict(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
+        )
+        self.processes.append(_Process(name, popen, log_path, log_file))
+
+    def _raise_if_dead(self) -> None:
+        for process in self.processes:
+            code = process.popen.poll()
+            if code is not None:
+                raise StackError(
+                    f"{process.name} exited with status {code}; see {process.log_path}:\n"
+                    f"{process.tail()}"
+                )
+
+    def _healthy_or_raise(self) -> bool:
+        self._raise_if_dead()
+        return self.api.healthy()
+
+    def wait_for_dag(self, timeout_s: float = _STARTUP_TIMEOUT_S) -> dict[str, Any]:
+        """Wait until the dag-processor has parsed the DAG; raise on its import error."""
+
+        def parsed() -> dict[str, Any] | None:
+            self._raise_if_dead()
+            for error in self.api.import_errors():
+                if "orders_sync" in str(error.get("filename", "")):
+                    raise StackError(f"the DAG failed to import:\n{error.get('stack_trace')}")
+            return self.api.get_dag(DAG_ID)
+
+        dag: dict[str, Any] = _wait_until(parsed, timeout_s, f"the DAG {DAG_ID} to be parsed")
+        return dag
+
+    def check_alive(self) -> None:
+        """Raise :class:`StackError` if a process of the stack died."""
+        self._raise_if_dead()
+
+    # --- stop ----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop every process this stack started (scheduler first), and the database if it did."""
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+        order = {"scheduler": 0, "triggerer": 1, "dag-processor": 2, "api-server": 3}
+        running = sorted(self.processes, key=lambda p: order.get(p.name, 9))
+        for process in running:
+            if process.popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.popen.pid, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_TIMEOUT_S
+        for process in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.popen.pid, signal.SIGKILL)  # stragglers of its group
+            process.popen.wait()
+            process.log_file.close()
+        self.processes.clear()
+        if self._started_database:
+            from orders_sync.db import embedded
+            from orders_sync.db.engine import dispose_engines
+
+            dispose_engines()
+            embedded.stop(self.options.state_dir)
+            self._started_database = False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="airflow_local.sh",
+        description="Run a real local Airflow 3 (api-server, scheduler, dag-processor, "
+        "triggerer; LocalExecutor; metadata on the embedded PostgreSQL) with the "
+        "orders_sync DAG, its pool and connections. Ctrl-C stops everything.",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="api-server port (default 8080)")
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=None,
+        help="slots of the pool orders_sync (default ORDERS_SYNC_MAX_WORKERS or 3)",
+    )
+    parser.add_argument("--paused", action="store_true", help="leave the DAG paused")
+    parser.add_argument(
+        "--no-seed", action="store_true", help="do not seed demo stores into an empty store_master"
+    )
+    return parser
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    received: list[int] = []
+
+    def handle(signum: int, frame: Any) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the stack, print how to reach it, wait for Ctrl-C; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from orders_sync.exceptions import OrdersSyncError
+
+    try:
+        settings = settings_from_env()
+        options = StackOptions(
+            airflow_home=settings.state_dir / "airflow",
+            state_dir=settings.state_dir,
+            orders_database_url=settings.database_url,
+            api_port=args.port,
+            max_workers=args.max_workers or pool_slots_from_env(),
+            seed_demo_stores=not args.no_seed,
+            unpause=not args.paused,
+        )
+    except OrdersSyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stack = LocalAirflow(options)
+    print("starting Airflow (embedded PostgreSQL, db migrate, 4 processes) ...", flush=True)
+    with _stop_signals() as received:
+        try:
+            stack.start()
+        except (StackError, OrdersSyncError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            stack.stop()
+            return 1
+        except BaseException:
+            stack.stop()
+            raise
+        _print_banner(stack)
+        try:
+            while not received:
+                stack.check_alive()
+                time.sleep(1.0)
+        except StackError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            print("stopping Airflow ...", flush=True)
+            stack.stop()
+    return 0
+
+
+def _print_banner(stack: LocalAirflow) -> None:
+    from orders_sync.airflow_support.dag_config import dag_config_from_env
+    from orders_sync.db.engine import describe_url
+
+    config = dag_config_from_env(stack.env)
+    schedule = f"cron '{config.schedule}' in {config.timezone}" if config.schedule else "manual"
+    crm = stack.simulator_url or "TD_API_BASE_URL / UC_API_BASE_URL"
+    state = "paused" if not stack.options.unpause else "unpaused"
+    print(
+        f"""
+Airflow is up.
+  UI / API     {stack.api_url}      login: {ADMIN_USER} / {stack.password}
+  DAG          {DAG_ID} ({state}; {schedule})
+  pool         {POOL_NAME}: {stack.options.max_workers} slots
+  connections  {ORDERS_DB_CONN_ID} -> {describe_url(stack.orders_url)}
+               {TD_CRM_CONN_ID}, {UC_CRM_CONN_ID} -> {crm}
+  metadata     {describe_url(stack.metadata_url)}
+  logs         {stack.logs_dir}/<component>.log
+Trigger with conf: {stack.api_url}/dags/{DAG_ID}/trigger   (Ctrl-C stops everything)
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

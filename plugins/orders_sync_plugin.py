@@ -1,0 +1,55 @@
+"""orders_sync's Airflow plugin: one log line per finished profiler DAG run.
+
+A listener on DAG-run state changes (it runs in the scheduler). For
+``orders_sync_run_profiler`` runs it logs, on one line under the logger ``orders_sync.airflow``,
+the run id, final state, wall time, conf and Airflow's reason — so the scheduler log (and
+whatever ships it to alerting) shows each profiler run's outcome without opening the UI.
+It reads only the DAG run it is handed: no query, no I/O, nothing that can slow the
+scheduler loop. The per-window truth stays in ``pipeline_run_summaries``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+from airflow.listeners import hookimpl
+from airflow.plugins_manager import AirflowPlugin
+
+DAG_ID = "orders_sync_run_profiler"
+log = logging.getLogger("orders_sync.airflow")
+
+
+def describe_dag_run(dag_run: Any, msg: str) -> str:
+    """``orders_sync_run_profiler <run_id> <state> in <s>s conf=<json>: <msg>``."""
+    seconds = (
+        f"{(dag_run.end_date - dag_run.start_date).total_seconds():.1f}s"
+        if dag_run.start_date and dag_run.end_date
+        else "?s"
+    )
+    conf = json.dumps(dag_run.conf or {}, sort_keys=True, default=str)
+    state = getattr(dag_run.state, "value", dag_run.state)
+    return f"{dag_run.dag_id} {dag_run.run_id} {state} in {seconds} conf={conf}: {msg}"
+
+
+@hookimpl
+def on_dag_run_success(dag_run: Any, msg: str) -> None:
+    """Log a finished, successful profiler run."""
+    if dag_run.dag_id == DAG_ID:
+        log.info(describe_dag_run(dag_run, msg))
+
+
+@hookimpl
+def on_dag_run_failed(dag_run: Any, msg: str) -> None:
+    """Log a failed profiler run (a window failed or was partial, or a task crashed)."""
+    if dag_run.dag_id == DAG_ID:
+        log.error(describe_dag_run(dag_run, msg))
+
+
+class OrdersSyncPlugin(AirflowPlugin):
+    """Registers the DAG-run listener above."""
+
+    name = "orders_sync"
+    listeners = [sys.modules[__name__]]
