@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Self, cast
 
 from orders_sync.exceptions import OrdersSyncError
 
@@ -90,7 +90,7 @@ class SourceError(OrdersSyncError):
         """1-based page ordinal of the failed request."""
         return self.context.page if self.context else None
 
-    def redacted(self, secret: str) -> SourceError:
+    def redacted(self, secret: str) -> Self:
         """This error with every occurrence of ``secret`` in its reason replaced by ``***``.
 
         Args:
@@ -98,7 +98,9 @@ class SourceError(OrdersSyncError):
         """
         if not secret or secret not in self.reason:
             return self
-        clone = _rebuild(type(self), self.reason.replace(secret, "***"), self.context, {})
+        clone = cast(
+            Self, _rebuild(type(self), self.reason.replace(secret, "***"), self.context, {})
+        )
         for key, value in self._extra_state().items():
             setattr(clone, key, value)
         clone.__cause__ = self.__cause__

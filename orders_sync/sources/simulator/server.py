@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -103,12 +104,12 @@ class SimulatorServer:
         self._base_url = f"http://{shown}:{bound_port}"
         self._thread = threading.Thread(
             target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.05},
             name=f"crm-simulator-{bound_port}",
             daemon=True,
         )
         self._thread.start()
-        logger.info("CRM simulator listening on %s", self._base_url)
+        logger.debug("CRM simulator listening on %s", self._base_url)
         return self._base_url
 
     def stop(self) -> None:
@@ -117,7 +118,10 @@ class SimulatorServer:
         if httpd is None:
             return
         self._httpd = self._thread = None
-        httpd.shutdown()
+        stopping = threading.Thread(target=httpd.shutdown, daemon=True)
+        stopping.start()
+        httpd.wake_up()  # answer shutdown() now rather than at the next poll tick
+        stopping.join()
         httpd.close_connections()
         httpd.server_close()
         if thread is not None:
@@ -265,6 +269,23 @@ class _HttpServer(ThreadingHTTPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (timeout, closed pool) is normal; anything else is a bug.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            logger.debug("CRM simulator: client %s went away: %s", client_address, error)
+        else:
+            logger.exception("CRM simulator: error while serving %s", client_address)
+
+    def wake_up(self) -> None:
+        # A throw-away connection makes serve_forever's select() return at once.
+        host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+        with contextlib.suppress(OSError), socket.socket(self.address_family) as probe:
+            probe.settimeout(0.5)
+            probe.connect((host, port))
 
     def close_connections(self) -> None:
         # Keep-alive handler threads would otherwise wait for their client's next request.

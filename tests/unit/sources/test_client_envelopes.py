@@ -135,8 +135,8 @@ def test_requests_carry_the_contract_auth_headers() -> None:
 
     with td(answer) as client:
         client.fetch_orders("A001", *JAN)
-    with uc(answer) as client:
-        client.fetch_gst("UC104", *JAN)
+    with uc(answer) as other:
+        other.fetch_gst("UC104", *JAN)
     assert seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert "X-Api-Key" not in seen[0].headers
     assert seen[1].headers["X-Api-Key"] == TOKEN

@@ -1,0 +1,82 @@
+"""Fixtures of the source tests: a real simulator on loopback, clients that never sleep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from orders_sync.sources.simulator import IST, SimulatorServer
+from orders_sync.sources.td_client import TdClient
+from orders_sync.sources.uc_client import UcClient
+
+CLOCK = dt.datetime(2026, 2, 10, 15, 30, tzinfo=IST)
+TD_TOKEN = "td-test-token-9f2c41"
+UC_TOKEN = "uc-test-token-7a1e88"
+STORES = frozenset({"A001", "A002", "UC104", "UC105"})
+SEED = 20260210
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A simulator with fixed tokens, four stores and a frozen clock (CLOCK)."""
+    with SimulatorServer(
+        seed=SEED, stores=STORES, td_token=TD_TOKEN, uc_token=UC_TOKEN, clock=CLOCK
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Every wait a client asked for, in order (clients get ``sleeps.append``)."""
+    return []
+
+
+@pytest.fixture
+def td_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..., TdClient]]:
+    """Build a :class:`TdClient` on ``sim`` with a recording sleep; kwargs override."""
+    made: list[TdClient] = []
+
+    def make(**overrides: Any) -> TdClient:
+        options: dict[str, Any] = {
+            "max_attempts": 4,
+            "backoff_base_s": 0.01,
+            "timeout_s": 10.0,
+            "sleep": sleeps.append,
+        }
+        options.update(overrides)
+        token = options.pop("token", TD_TOKEN)
+        base_url = options.pop("base_url", sim.base_url)
+        client = TdClient(base_url, token, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def uc_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..., UcClient]]:
+    """Build a :class:`UcClient` on ``sim`` with a recording sleep; kwargs override."""
+    made: list[UcClient] = []
+
+    def make(**overrides: Any) -> UcClient:
+        options: dict[str, Any] = {
+            "max_attempts": 4,
+            "backoff_base_s": 0.01,
+            "timeout_s": 10.0,
+            "sleep": sleeps.append,
+        }
+        options.update(overrides)
+        token = options.pop("token", UC_TOKEN)
+        base_url = options.pop("base_url", sim.base_url)
+        client = UcClient(base_url, token, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()

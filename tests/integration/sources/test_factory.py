@@ -1,0 +1,94 @@
+"""Clients from settings, and the lazily started, once-per-process bundled simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from orders_sync.config import Settings
+from orders_sync.exceptions import ConfigurationError
+from orders_sync.sources import factory
+from orders_sync.sources.factory import (
+    DEMO_TD_TOKEN,
+    ensure_simulator,
+    td_client_from_settings,
+    uc_client_from_settings,
+)
+from orders_sync.sources.simulator import SETTLE_DAYS, SimulatorServer
+
+
+def test_ensure_simulator_starts_once_even_from_many_threads() -> None:
+    found: list[factory.RunningSimulator] = []
+    barrier = threading.Barrier(8)
+
+    def grab() -> None:
+        barrier.wait(timeout=10)
+        found.append(ensure_simulator())
+
+    threads = [threading.Thread(target=grab) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(found) == 8 and all(item is found[0] for item in found)
+    assert found[0].server.running and found[0].base_url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [{}, {"td_api_token": "my-td", "uc_api_token": "my-uc"}],
+    ids=["demo-tokens", "configured-tokens"],
+)
+def test_unset_base_urls_use_the_bundled_simulator(tokens: dict[str, str]) -> None:
+    settings = Settings(**tokens)  # type: ignore[arg-type]
+    running = ensure_simulator()
+    today = running.server.now().date()
+    settled = (
+        today - dt.timedelta(days=SETTLE_DAYS + 40),
+        today - dt.timedelta(days=SETTLE_DAYS + 1),
+    )
+    with td_client_from_settings(settings) as td, uc_client_from_settings(settings) as uc:
+        assert td.base_url == uc.base_url == running.base_url
+        assert td.fetch_orders("A001", *settled) == running.server.truth_td_orders("A001", *settled)
+        assert uc.fetch_gst("UC104", *settled) == running.server.truth_uc_gst("UC104", *settled)
+
+
+def test_configured_urls_and_http_settings_are_used() -> None:
+    with SimulatorServer(td_token="real-td", uc_token="real-uc") as sim:
+        settings = Settings(
+            td_api_base_url=sim.base_url,
+            td_api_token="real-td",
+            uc_api_base_url=sim.base_url + "/",
+            uc_api_token="real-uc",
+            http_timeout_s=7.0,
+            http_max_attempts=2,
+            http_backoff_base_s=0.001,
+            http_retry_after_cap_s=0.0,
+        )
+        sim.faults.rate_limit(1, retry_after_s=30)
+        with td_client_from_settings(settings) as td, uc_client_from_settings(settings) as uc:
+            today = sim.now().date()
+            assert td.fetch_orders("A001", today, today) is not None  # 429 then OK, no wait
+            assert td.requests_made == 2
+            uc.fetch_gst("UC104", today, today)
+        assert sim.requests_total == 3
+
+
+@pytest.mark.parametrize(
+    ("api", "kwargs"),
+    [
+        ("TD", {"td_api_base_url": "http://crm.test"}),
+        ("UC", {"uc_api_base_url": "http://crm.test"}),
+    ],
+    ids=["td-url-without-token", "uc-url-without-token"],
+)
+def test_a_configured_url_needs_a_token(api: str, kwargs: dict[str, str]) -> None:
+    build = td_client_from_settings if api == "TD" else uc_client_from_settings
+    with pytest.raises(ConfigurationError, match=f"{api}_API_TOKEN must be set"):
+        build(Settings(**kwargs))  # type: ignore[arg-type]
+
+
+def test_demo_token_is_not_empty() -> None:
+    assert DEMO_TD_TOKEN and factory.DEMO_UC_TOKEN
