@@ -187,11 +187,8 @@ class StaleReport:
             f"(missing={t.missing} differing={t.differing} extra={t.extra})"
             for t in self.tables
         ]
-        span = (
-            f"days {self.since}..{self.before - dt.timedelta(days=1)}"
-            if self.since
-            else (f"days before {self.before}")
-        )
+        last = self.before - dt.timedelta(days=1)
+        span = f"days {self.since}..{last}" if self.since else f"days up to {last}"
         return f"{span}: " + "; ".join(parts)
 
 

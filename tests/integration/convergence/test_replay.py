@@ -91,3 +91,38 @@ def test_without_settle_pass_rows_older_than_k_stay_stale(
     older_than_s = replay.compare(FINAL_DAY - dt.timedelta(days=S))
     assert older_than_s.stale > 0, older_than_s.describe()
     assert all(not r.windows_with(WindowReason.SETTLE) for r in replay.records)
+
+
+def test_after_an_outage_the_settle_pass_catches_up_in_chunks(
+    engine: sa.Engine, db_url: str, simulator: SimulatorServer, tmp_path: Path
+) -> None:
+    options = service.ProfilerOptions(
+        env="replay", window_days=4, overlap_days=K, settle_days=S, max_workers=3
+    )
+    stores = STORES[:1] + STORES[-1:]
+    replay = Replay(
+        engine, simulator, replay_settings(simulator, db_url, tmp_path / "state"), stores, options
+    )
+    replay.seed()
+    outage = 9  # no run for 9 days in the middle of the month
+    replay.run_days(FIRST_DAY, 10)
+    back = FIRST_DAY + dt.timedelta(days=10 + outage)
+    replay.run_days(back, DAYS - 10 - outage)
+
+    assert all(r.status == "success" for r in replay.records)
+    first_back = replay.records[10]
+    assert first_back.day == back
+    for store in stores:
+        settle = [
+            w
+            for w in first_back.windows_with(WindowReason.SETTLE)
+            if w.store_code == store.store_code
+        ]
+        # every unsettled covered day up to back - S, in date order, chunks of at most N
+        days = [w.from_date + dt.timedelta(n) for w in settle for n in range(w.days)]
+        assert days == sorted(days) and len(days) == len(set(days))
+        assert days[-1] == back - dt.timedelta(days=S)
+        assert len(days) == outage + 1
+        assert max(w.days for w in settle) == 4 and len(settle) == 3
+    report = replay.compare(FINAL_DAY - dt.timedelta(days=S - 1))
+    assert report.stale == 0, f"{report.describe()}\n" + "\n".join(report.examples)
