@@ -13,11 +13,13 @@ re-fetched after that never changes again.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
@@ -27,17 +29,21 @@ from orders_sync.sources.simulator.clock import IST
 SETTLE_DAYS = 10
 SALE_LAG_DAYS = 3
 _CACHE_SIZE = 4096
-_HOUR = 3600.0
-_DAY = 86400.0
-_OPEN_S = 9 * _HOUR
-_CLOSE_S = 21.5 * _HOUR
+# Generation works in whole POSIX seconds; these are seconds too.
+_MINUTE = 60
+_HOUR = 3600
+_DAY = 86400
+_IST_OFFSET = 19800
+_OPEN = 9 * _HOUR  # the shops open 09:00-21:30 IST
+_CLOSE = 21 * _HOUR + 30 * _MINUTE
+_UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 _SERVICE_NAMES = tuple(catalog.SERVICES)
-_SERVICE_WEIGHTS = tuple(spec[0] for spec in catalog.SERVICES.values())
+_SERVICE_CUM = tuple(itertools.accumulate(spec[0] for spec in catalog.SERVICES.values()))
 _MODE_NAMES = tuple(catalog.PAYMENT_MODES)
-_MODE_WEIGHTS = tuple(catalog.PAYMENT_MODES.values())
+_MODE_CUM = tuple(itertools.accumulate(catalog.PAYMENT_MODES.values()))
 _SAC_NAMES = tuple(catalog.SAC_CODES)
-_SAC_WEIGHTS = tuple(catalog.SAC_CODES.values())
+_SAC_CUM = tuple(itertools.accumulate(catalog.SAC_CODES.values()))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -167,15 +173,25 @@ def _count(rng: random.Random, mean_per_day: float, day: dt.date) -> int:
     return max(1, min(99, round(rng.gauss(mean, mean**0.5))))
 
 
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """A uniform whole number in ``[low, high]`` (faster than ``randint``)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _pick(rng: random.Random, names: Sequence[str], cumulative: Sequence[int]) -> str:
+    """A weighted choice (``cumulative`` are the running totals of the weights)."""
+    return names[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+
+
 def _order_seconds(rng: random.Random, n: int) -> list[int]:
     """Seconds after midnight of ``n`` orders; open 09:00-21:30, busiest in the evening."""
     seconds: list[int] = []
     for _ in range(n):
         if rng.random() < 0.4:
-            at = min(max(rng.gauss(19 * _HOUR, 1.2 * _HOUR), _OPEN_S), _CLOSE_S - 60)
+            at = int(min(max(rng.gauss(19 * _HOUR, 1.2 * _HOUR), _OPEN), _CLOSE - _MINUTE))
         else:
-            at = rng.uniform(_OPEN_S, _CLOSE_S - 60)
-        seconds.append(int(at))
+            at = _between(rng, _OPEN, _CLOSE - _MINUTE)
+        seconds.append(at)
     seconds.sort()
     return seconds
 
@@ -186,7 +202,7 @@ def _person(rng: random.Random) -> str:
 
 
 def _mobile(rng: random.Random) -> str:
-    return f"{rng.choice('6789')}{rng.randrange(10**9):09d}"
+    return f"{rng.choice('6789')}{int(rng.random() * 10**9):09d}"
 
 
 def _paise(value: int) -> Decimal:
@@ -200,84 +216,94 @@ def _percent_of(paise: int, percent: int) -> int:
 
 def _basket(rng: random.Random) -> tuple[str, int, int]:
     """(service type, pieces, gross amount in paise) of one order."""
-    service = rng.choices(_SERVICE_NAMES, _SERVICE_WEIGHTS)[0]
+    service = _pick(rng, _SERVICE_NAMES, _SERVICE_CUM)
     _, (low_pcs, high_pcs), (low_price, high_price), step = catalog.SERVICES[service]
-    pieces = rng.randint(low_pcs, high_pcs)
-    unit = rng.randrange(low_price, high_price + 1, step)
+    pieces = _between(rng, low_pcs, high_pcs)
+    unit = low_price + step * _between(rng, 0, (high_price - low_price) // step)
     gross = unit * pieces
     if rng.random() < 0.1:  # express service surcharge
         gross += _percent_of(gross, 50)
     return service, pieces, gross
 
 
-def _when(day: dt.date, seconds: float) -> dt.datetime:
-    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=IST)
-    return midnight + dt.timedelta(seconds=int(seconds))
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, IST)
 
 
-def _later(instant: dt.datetime, seconds: float) -> dt.datetime:
-    """``seconds`` (whole) after ``instant``, moved into shop hours."""
-    return _during_hours(instant + dt.timedelta(seconds=int(seconds)))
-
-
-def _during_hours(instant: dt.datetime) -> dt.datetime:
-    """``instant`` if the shop is open then, else squeezed into the next morning's first hour.
+def _during_hours(seconds: int) -> int:
+    """``seconds`` if the shop is open then, else squeezed into the next morning's first hour.
 
     Staff update the CRM while the shop is open (09:00-21:30): an event that would fall
     at night is recorded early next morning, preserving the order of night events.
     """
-    seconds = instant.hour * 3600 + instant.minute * 60 + instant.second
-    if _OPEN_S <= seconds < _CLOSE_S:
-        return instant
-    day = instant.date() if seconds < _OPEN_S else instant.date() + dt.timedelta(days=1)
-    since_closing = (seconds - _CLOSE_S) % _DAY
-    return _when(day, _OPEN_S + since_closing * _HOUR / (_DAY - (_CLOSE_S - _OPEN_S)))
-
-
-def _clamp_before(instant: dt.datetime, limit: dt.datetime) -> dt.datetime:
-    return instant if instant < limit else limit
+    local = (seconds + _IST_OFFSET) % _DAY
+    if _OPEN <= local < _CLOSE:
+        return seconds
+    midnight = seconds - local
+    if local >= _CLOSE:
+        midnight += _DAY
+        since_closing = local - _CLOSE
+    else:
+        since_closing = local + _DAY - _CLOSE
+    return midnight + _OPEN + since_closing * _HOUR // (_DAY - (_CLOSE - _OPEN))
 
 
 # ---------------------------------------------------------------- TD
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _DayPlan:
+    """What every story of one store-day shares (instants in POSIX seconds)."""
+
+    store_code: str
+    day: dt.date
+    tag: str  # yymmdd, part of every key of the day
+    midnight: int  # 00:00 IST on the day
+    settled: int  # nothing of the day changes after this
+    last_payment: int  # no payment for the day's orders after this
+
+    @classmethod
+    def of(cls, store_code: str, day: dt.date) -> _DayPlan:
+        midnight = (day.toordinal() - _UNIX_EPOCH_ORDINAL) * _DAY - _IST_OFFSET
+        return cls(
+            store_code=store_code,
+            day=day,
+            tag=f"{day.year % 100:02d}{day.month:02d}{day.day:02d}",
+            midnight=midnight,
+            settled=midnight + SETTLE_DAYS * _DAY - _MINUTE,
+            last_payment=midnight + (SALE_LAG_DAYS + 1) * _DAY - _MINUTE,
+        )
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _td_day(seed: int, store_code: str, day: dt.date) -> tuple[_OrderStory, ...]:
     rng = random.Random(f"td:{seed}:{store_code}:{day.isoformat()}")
     mean, _ = _store_profile(seed, store_code)
-    settled = _when(day + dt.timedelta(days=SETTLE_DAYS), 0) - dt.timedelta(minutes=1)
-    last_payment = _when(day + dt.timedelta(days=SALE_LAG_DAYS + 1), 0) - dt.timedelta(minutes=1)
-    stories: list[_OrderStory] = []
-    for index, second in enumerate(_order_seconds(rng, _count(rng, mean, day)), start=1):
-        stories.append(_td_order_story(rng, store_code, day, index, second, settled, last_payment))
-    return tuple(stories)
+    day_plan = _DayPlan.of(store_code, day)
+    seconds = _order_seconds(rng, _count(rng, mean, day))
+    return tuple(
+        _td_order_story(rng, day_plan, index, second)
+        for index, second in enumerate(seconds, start=1)
+    )
 
 
-def _td_order_story(
-    rng: random.Random,
-    store_code: str,
-    day: dt.date,
-    index: int,
-    second: int,
-    settled: dt.datetime,
-    last_payment: dt.datetime,
-) -> _OrderStory:
-    placed_at = _when(day, second)
+def _td_order_story(rng: random.Random, plan: _DayPlan, index: int, second: int) -> _OrderStory:
+    placed = plan.midnight + second
     if rng.random() < 0.12:  # keyed in late, next morning
-        entered_at = _when(day + dt.timedelta(days=1), rng.uniform(_OPEN_S, 13 * _HOUR))
+        entered = plan.midnight + _DAY + _between(rng, _OPEN, 13 * _HOUR)
     else:
-        entered_at = placed_at + dt.timedelta(seconds=rng.randint(0, 900))
+        entered = placed + _between(rng, 0, 15 * _MINUTE)
+    entered_at = _instant(entered)
     service, pieces, gross = _basket(rng)
     discount = 0
     if rng.random() < 0.35:
         discount = _percent_of(gross, rng.choice((5, 10, 15, 20)))
     net = gross - discount
-    serial = f"{day:%y%m%d}{index:03d}"
-    order_number = f"{store_code}-{serial}"
+    order_number = f"{plan.store_code}-{plan.tag}{index:03d}"
     order = TdOrder(
         order_number=order_number,
-        order_date=day,
-        order_time=placed_at.time().replace(tzinfo=None),
+        order_date=plan.day,
+        order_time=dt.time(second // _HOUR, second // _MINUTE % 60, second % 60),
         customer_name=None if rng.random() < 0.03 else _person(rng),
         mobile_number=None if rng.random() < 0.03 else _mobile(rng),
         service_type=None if rng.random() < 0.01 else service,
@@ -292,33 +318,33 @@ def _td_order_story(
     changes: list[tuple[dt.datetime, str]] = []
     cancelled = rng.random() < 0.04
     if cancelled:
-        at = _later(entered_at, rng.uniform(1 * _HOUR, 2 * _DAY))
-        changes.append((_clamp_before(at, settled), "Cancelled"))
+        at = _during_hours(entered + _between(rng, _HOUR, 2 * _DAY))
+        changes.append((_instant(min(at, plan.settled)), "Cancelled"))
     else:
-        at = entered_at
-        steps = [("In Process", 2 * _HOUR, 20 * _HOUR), ("Ready", 6 * _HOUR, 2.5 * _DAY)]
+        steps = [("In Process", 2 * _HOUR, 20 * _HOUR), ("Ready", 6 * _HOUR, 60 * _HOUR)]
         if rng.random() < 0.97:  # a few are never collected
             steps.append(("Delivered", 3 * _HOUR, 4 * _DAY))
+        at = entered
         for status, low, high in steps:
-            at = max(_later(at, rng.uniform(low, high)), at + dt.timedelta(minutes=1))
-            changes.append((_clamp_before(at, settled), status))
+            at = max(_during_hours(at + _between(rng, low, high)), at + _MINUTE)
+            changes.append((_instant(min(at, plan.settled)), status))
 
     payments: list[_PaymentStory] = []
     if not cancelled:
-        transaction_base = f"{store_code}-T-{serial}"
+        transaction_base = f"{plan.store_code}-T-{plan.tag}{index:03d}"
         if net >= 30000 and rng.random() < 0.2:  # advance at booking, balance later
-            advance = (net * rng.randint(3, 5) // 10) // 1000 * 1000
-            parts = [(advance, 0.0, 900.0), (net - advance, 4 * _HOUR, 3 * _DAY)]
+            advance = (net * _between(rng, 3, 5) // 10) // 1000 * 1000
+            parts = [(advance, 0, 15 * _MINUTE), (net - advance, 4 * _HOUR, 3 * _DAY)]
         elif rng.random() < 0.4:  # paid at the counter when booked
-            parts = [(net, 0.0, 900.0)]
+            parts = [(net, 0, 15 * _MINUTE)]
         else:
             parts = [(net, 4 * _HOUR, 3 * _DAY)]
         for number, (amount, low, high) in enumerate(parts, start=1):
-            paid_at = _later(entered_at, rng.uniform(low, high))
-            paid_at = max(_clamp_before(paid_at, last_payment), entered_at)
+            paid = _during_hours(entered + _between(rng, low, high))
+            paid = max(min(paid, plan.last_payment), entered)
             payments.append(
                 _td_payment_story(
-                    rng, f"{transaction_base}{number}", order_number, amount, paid_at, settled
+                    rng, f"{transaction_base}{number}", order_number, amount, paid, plan.settled
                 )
             )
     return _OrderStory(order, entered_at, tuple(changes), tuple(payments))
@@ -329,10 +355,11 @@ def _td_payment_story(
     transaction_id: str,
     order_number: str,
     amount: int,
-    paid_at: dt.datetime,
-    settled: dt.datetime,
+    paid: int,
+    settled: int,
 ) -> _PaymentStory:
-    mode = rng.choices(_MODE_NAMES, _MODE_WEIGHTS)[0]
+    mode = _pick(rng, _MODE_NAMES, _MODE_CUM)
+    paid_at = _instant(paid)
     sale = TdSale(
         transaction_id=transaction_id,
         order_number=order_number,
@@ -343,9 +370,9 @@ def _td_payment_story(
     )
     correction: tuple[dt.datetime, str] | None = None
     if rng.random() < 0.04:  # the cashier fixes the payment mode later
-        when = _clamp_before(_later(paid_at, rng.uniform(2 * _HOUR, 2 * _DAY)), settled)
-        if when > paid_at:
-            correction = (when, rng.choice([m for m in _MODE_NAMES if m != mode]))
+        when = min(_during_hours(paid + _between(rng, 2 * _HOUR, 2 * _DAY)), settled)
+        if when > paid:
+            correction = (_instant(when), rng.choice([m for m in _MODE_NAMES if m != mode]))
     return _PaymentStory(sale, paid_at, correction)
 
 
@@ -355,8 +382,8 @@ def _td_payment_story(
 def _gstin(rng: random.Random, state: str) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     pan = "".join(rng.choice(letters) for _ in range(5))
-    pan += f"{rng.randrange(10**4):04d}" + rng.choice(letters)
-    return f"{state}{pan}{rng.randint(1, 9)}Z{rng.choice(letters + '0123456789')}"
+    pan += f"{int(rng.random() * 10**4):04d}" + rng.choice(letters)
+    return f"{state}{pan}{_between(rng, 1, 9)}Z{rng.choice(letters + '0123456789')}"
 
 
 def _gst_amounts(taxable: int, inter_state: bool) -> tuple[int, int, int, int]:
@@ -372,49 +399,43 @@ def _gst_amounts(taxable: int, inter_state: bool) -> tuple[int, int, int, int]:
 def _uc_day(seed: int, store_code: str, day: dt.date) -> tuple[_InvoiceStory, ...]:
     rng = random.Random(f"uc:{seed}:{store_code}:{day.isoformat()}")
     mean, home_state = _store_profile(seed, store_code)
-    settled = _when(day + dt.timedelta(days=SETTLE_DAYS), 0) - dt.timedelta(minutes=1)
-    stories: list[_InvoiceStory] = []
-    for index, second in enumerate(_order_seconds(rng, _count(rng, mean, day)), start=1):
-        stories.append(_uc_invoice_story(rng, store_code, home_state, day, index, second, settled))
-    return tuple(stories)
+    plan = _DayPlan.of(store_code, day)
+    seconds = _order_seconds(rng, _count(rng, mean, day))
+    return tuple(
+        _uc_invoice_story(rng, plan, home_state, index, second)
+        for index, second in enumerate(seconds, start=1)
+    )
 
 
 def _uc_invoice_story(
-    rng: random.Random,
-    store_code: str,
-    home_state: str,
-    day: dt.date,
-    index: int,
-    second: int,
-    settled: dt.datetime,
+    rng: random.Random, plan: _DayPlan, home_state: str, index: int, second: int
 ) -> _InvoiceStory:
     if rng.random() < 0.22:  # raised late, on one of the next three mornings
-        late_day = day + dt.timedelta(days=rng.randint(1, 3))
-        raised_at = _when(late_day, rng.uniform(_OPEN_S, 12 * _HOUR))
+        raised = plan.midnight + _between(rng, 1, 3) * _DAY + _between(rng, _OPEN, 12 * _HOUR)
     else:
-        raised_at = _when(day, second + rng.uniform(60, 1800))
+        raised = plan.midnight + second + _between(rng, _MINUTE, 30 * _MINUTE)
+    raised_at = _instant(raised)
     business = rng.random() < 0.15
     gstin: str | None = None
     inter_state = False
+    name: str | None
     if business:
         state = home_state if rng.random() < 0.7 else rng.choice(catalog.STATE_CODES)
         inter_state = state != home_state
         gstin = _gstin(rng, state)
-        name: str | None = (
-            f"{rng.choice(catalog.LAST_NAMES)} {rng.choice(catalog.BUSINESS_SUFFIXES)}"
-        )
+        name = f"{rng.choice(catalog.LAST_NAMES)} {rng.choice(catalog.BUSINESS_SUFFIXES)}"
     else:
         name = None if rng.random() < 0.08 else _person(rng)
     _, _, gross = _basket(rng)
     taxable = gross - (_percent_of(gross, 10) if rng.random() < 0.2 else 0)
     cgst, sgst, igst, total = _gst_amounts(taxable, inter_state)
     line = UcGstLine(
-        invoice_no=f"{store_code}/{day.year}/{day.timetuple().tm_yday:03d}{index:03d}",
-        invoice_date=day,
-        order_id=None if rng.random() < 0.08 else f"{store_code}-O-{day:%y%m%d}{index:03d}",
+        invoice_no=f"{plan.store_code}/{plan.day.year}/{plan.day.timetuple().tm_yday:03d}{index:03d}",
+        invoice_date=plan.day,
+        order_id=None if rng.random() < 0.08 else f"{plan.store_code}-O-{plan.tag}{index:03d}",
         customer_name=name,
         customer_gstin=gstin,
-        hsn_sac=None if rng.random() < 0.02 else rng.choices(_SAC_NAMES, _SAC_WEIGHTS)[0],
+        hsn_sac=None if rng.random() < 0.02 else _pick(rng, _SAC_NAMES, _SAC_CUM),
         taxable_value=_paise(taxable),
         cgst=_paise(cgst),
         sgst=_paise(sgst),
@@ -424,9 +445,10 @@ def _uc_invoice_story(
     )
     revision: UcGstLine | None = None
     if rng.random() < 0.15:  # credit-note style correction a few days later
-        when = _clamp_before(_later(raised_at, rng.uniform(1 * _DAY, 6 * _DAY)), settled)
-        if when > raised_at:
-            revised = taxable + rng.choice((-1, 1)) * _percent_of(taxable, rng.choice((5, 10, 15)))
+        when = min(_during_hours(raised + _between(rng, _DAY, 6 * _DAY)), plan.settled)
+        if when > raised:
+            change = _percent_of(taxable, rng.choice((5, 10, 15)))
+            revised = taxable + change if rng.random() < 0.5 else taxable - change
             cgst, sgst, igst, total = _gst_amounts(revised, inter_state)
             revision = dataclasses.replace(
                 line,
@@ -435,6 +457,6 @@ def _uc_invoice_story(
                 sgst=_paise(sgst),
                 igst=_paise(igst),
                 invoice_total=_paise(total),
-                last_modified=when,
+                last_modified=_instant(when),
             )
     return _InvoiceStory(line, raised_at, revision)
