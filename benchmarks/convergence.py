@@ -189,6 +189,8 @@ def render(results: Sequence[Result], args: argparse.Namespace) -> str:
         [f"{s['days_refetched'] / per_store:.1f}" for s in steady],
     )
     row("replay wall time (s)", [f"{r.elapsed_s:.1f}" for r in results])
+    lines += ["", f"Stale rows at least {FINAL_AGE} days old, by table:"]
+    lines += [f"- {r.way.name}: {r.final_all.describe()}" for r in results]
     return "\n".join(lines)
 
 
