@@ -53,21 +53,31 @@ def command(args: Sequence[str], *, wrapper: bool = False) -> list[str]:
     return [PYTHON, *MODULE, *args]
 
 
-def child_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The parent's environment without orders_sync settings, plus ``env``."""
-    merged = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+def child_env(env: Mapping[str, str], *, wrapper: bool = False) -> dict[str, str]:
+    """The parent's environment without orders_sync settings, plus ``env``.
+
+    ``python -m`` runs get the repository on ``PYTHONPATH`` (what the editable install of
+    the set-up command gives); the wrapper must find the package by itself.
+    """
+    merged = {k: v for k, v in os.environ.items() if k not in _SCRUBBED and k != "PYTHONPATH"}
+    if not wrapper:
+        merged["PYTHONPATH"] = str(REPOSITORY_ROOT)
     merged.update(env)
     return merged
 
 
 def start(
-    args: Sequence[str], env: Mapping[str, str], *, wrapper: bool = False
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    wrapper: bool = False,
+    cwd: str | os.PathLike[str] = REPOSITORY_ROOT,
 ) -> subprocess.Popen[str]:
     """Start a profiler process (stdout and stderr piped, text)."""
     return subprocess.Popen(
         command(args, wrapper=wrapper),
-        env=child_env(env),
-        cwd="/",  # every script must work from any directory
+        env=child_env(env, wrapper=wrapper),
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -92,10 +102,11 @@ def run(
     env: Mapping[str, str],
     *,
     wrapper: bool = False,
+    cwd: str | os.PathLike[str] = REPOSITORY_ROOT,
     timeout_s: float = TIMEOUT_S,
 ) -> Finished:
     """Run one profiler process to its end."""
-    return wait(start(args, env, wrapper=wrapper), timeout_s)
+    return wait(start(args, env, wrapper=wrapper, cwd=cwd), timeout_s)
 
 
 def wait_until(
