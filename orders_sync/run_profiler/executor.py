@@ -68,7 +68,7 @@ def run_profiler(
     run_id = run_summaries.new_run_id(RUN_PROFILER)
     with run_lifecycle.hold_run(engine, run_id):
         run_lifecycle.close_abandoned_runs(engine)
-        service.start_run(engine, options, settings, run_id=run_id)
+        service.start_run(engine, options, settings, run_id=run_id, today=today)
         return _run_started(engine, jobs, run_id, options, settings, stop_event, on_window)
 
 

@@ -243,6 +243,7 @@ def start_run(
     run_id: str | None = None,
     owner_kind: str = run_summaries.PROCESS_OWNER,
     owner: str | None = None,
+    today: dt.date | None = None,
 ) -> str:
     """Validate ``options`` and insert the run's ``pipeline_run_summaries`` row.
 
@@ -251,6 +252,7 @@ def start_run(
         owner_kind: ``process`` (the caller holds :func:`run_lifecycle.hold_run`) or
             ``airflow`` (a DAG run; see :mod:`orders_sync.run_lifecycle`).
         owner: ``host:pid`` or ``<dag_id>/<dag run id>``; defaults to this process.
+        today: the run's ``report_date`` override (replays); else today in the timezone.
 
     Returns:
         The run id.
@@ -264,7 +266,7 @@ def start_run(
             run_id=run_id,
             pipeline_name=RUN_PROFILER,
             run_env=options.env,
-            report_date=settings.today(),
+            report_date=today or settings.today(),
             owner_kind=owner_kind,
             owner=owner or run_lifecycle.process_owner(),
         )
