@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -237,3 +238,30 @@ def test_running_row_left_by_a_dead_process_is_closed_before_new_work(
         W2,
         W3,
     ]
+
+
+def test_stop_request_closes_the_run_as_failed(settings: Settings, sim: SimulatorServer) -> None:
+    """A stopped run did not do its planned work: its summary must say ``failed`` even when
+    every window that did run succeeded (issue 5: "SIGINT/SIGTERM: stop taking new windows,
+    close running ones as failed, write the summary, exit 1")."""
+    engine = get_engine(settings)
+    seed_stores(engine, STORES[:2])
+    stop = threading.Event()
+
+    result = run_profiler(
+        engine,
+        ProfilerOptions(env="test", window_days=7, max_workers=1),
+        settings,
+        stop_event=stop,
+        on_window=lambda report: stop.set(),  # stop after the first window
+        today=TODAY,
+    )
+
+    entries = observe.log_entries(engine, run_id=result.outcome.run_id)
+    assert result.interrupted
+    assert [e.status for e in entries] == ["success"]
+    assert sum(r.not_run for r in result.results) == 5
+    assert observe.running_rows(engine) == []
+    summary = observe.summary(engine, result.outcome.run_id)
+    assert summary["finished_at"] is not None
+    assert summary["overall_status"] == "failed"
