@@ -5,8 +5,8 @@ pages written to one data table. The rules of the requirement's section C, for e
 pipeline:
 
 - the ``running`` row is inserted and committed before any source request;
-- each page is upserted in its own transaction, so a failure never leaves half a page
-  written and every page committed before it stays;
+- source pages are upserted whole, several per transaction (:mod:`page_writer`), so a
+  failure never leaves half a page written and every batch committed before it stays;
 - a part's ``*_pulled_at`` is set once all its pages are pulled *and* stored;
 - the first part failing makes the window ``failed`` (later parts are not attempted); a
   later part failing makes it ``partial``; all parts succeeding makes it ``success``;
@@ -27,7 +27,8 @@ import psycopg
 import sqlalchemy as sa
 
 from orders_sync.db.repositories import sync_log
-from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts, upsert_rows
+from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts
+from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter
 from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def describe_failure(part: str, exc: BaseException) -> str:
 
 @dataclasses.dataclass(slots=True)
 class _Tally:
-    counts: UpsertCounts = dataclasses.field(default_factory=UpsertCounts)
+    fetched: int = 0
+    written: UpsertCounts = dataclasses.field(default_factory=UpsertCounts)
 
 
 def _run_part(
@@ -89,22 +91,20 @@ def _run_part(
     pipeline_id: int,
     log_id: int,
     tally: _Tally,
+    batch_rows: int,
 ) -> None:
-    pages = part.pages(request.store_code, request.from_date, request.to_date)
-    for page in pages:
-        with engine.begin() as conn:
-            done = upsert_rows(
-                conn, part.table, store_code=request.store_code, rows=page, run_id=request.run_id
-            )
-        tally.counts += done
-        logger.debug(
-            "%s %s page: %d rows, %d inserted, %d updated",
-            request.store_code,
-            part.name,
-            done.fetched,
-            done.inserted,
-            done.updated,
-        )
+    writer = PageWriter(
+        engine,
+        part.table,
+        store_code=request.store_code,
+        run_id=request.run_id,
+        batch_rows=batch_rows,
+    )
+    try:
+        writer.write_all(part.pages(request.store_code, request.from_date, request.to_date))
+    finally:
+        tally.fetched += writer.fetched
+        tally.written += writer.written
     with engine.begin() as conn:
         sync_log.mark_pulled(conn, log_id=log_id, pipeline_id=pipeline_id, part=part.pulled)
 
@@ -116,6 +116,7 @@ def run_logged_window(
     pipeline_id: int,
     request: WindowRequest,
     parts: Sequence[WindowPart],
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> WindowResult:
     """Run ``parts`` in order for ``request``, logged in ``orders_sync_log``.
 
@@ -129,6 +130,7 @@ def run_logged_window(
         pipeline_id: its ``pipelines.id``, put on every log write.
         request: store, window and run.
         parts: at least one part; the first is the one whose failure fails the window.
+        batch_rows: rows of whole pages written per transaction (see :mod:`page_writer`).
     """
     if not parts:
         raise ValueError("a window needs at least one part")
@@ -142,9 +144,9 @@ def run_logged_window(
             from_date=request.from_date,
             to_date=request.to_date,
             status=status,
-            rows_fetched=tally.counts.fetched,
-            rows_inserted=tally.counts.inserted,
-            rows_updated=tally.counts.updated,
+            rows_fetched=tally.fetched,
+            rows_inserted=tally.written.inserted,
+            rows_updated=tally.written.updated,
             duration_s=time.monotonic() - started,
             error_message=error,
             log_id=log_id,
@@ -173,7 +175,13 @@ def run_logged_window(
         for index, part in enumerate(parts):
             try:
                 _run_part(
-                    engine, part, request, pipeline_id=pipeline_id, log_id=log_id, tally=tally
+                    engine,
+                    part,
+                    request,
+                    pipeline_id=pipeline_id,
+                    log_id=log_id,
+                    tally=tally,
+                    batch_rows=batch_rows,
                 )
             except Exception as exc:
                 error = describe_failure(part.name, exc)

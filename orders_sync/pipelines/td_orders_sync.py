@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES
 from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, resolve_pipeline_ids
 from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
 from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.models import TdOrder, TdSale
 
@@ -52,6 +53,7 @@ class TdOrdersSync:
         sales_only: pull sales only (``--sales-only``).
         pipeline_id: ``pipelines.id`` of ``td_orders_sync`` if already known; else it is
             resolved once, here.
+        batch_rows: rows of whole source pages written per transaction.
 
     Raises:
         ValueError: both ``orders_only`` and ``sales_only``.
@@ -68,11 +70,13 @@ class TdOrdersSync:
         orders_only: bool = False,
         sales_only: bool = False,
         pipeline_id: int | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
         if orders_only and sales_only:
             raise ValueError("orders_only and sales_only are mutually exclusive")
         self.engine = engine
         self.client = client
+        self.batch_rows = batch_rows
         self.orders_only = orders_only
         self.sales_only = sales_only
         if pipeline_id is None:
@@ -102,6 +106,7 @@ class TdOrdersSync:
             pipeline_id=self.pipeline_id,
             request=request,
             parts=self.parts(),
+            batch_rows=self.batch_rows,
         )
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from orders_sync.db.repositories.orders_data import UC_ORDERS
 from orders_sync.db.repositories.pipelines import UC_ORDERS_SYNC, resolve_pipeline_ids
 from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
 from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.models import UcGstLine
 
@@ -45,6 +46,7 @@ class UcOrdersSync:
         client: the UC API client; the caller owns (and closes) it.
         pipeline_id: ``pipelines.id`` of ``uc_orders_sync`` if already known; else it is
             resolved once, here.
+        batch_rows: rows of whole source pages written per transaction.
 
     Raises:
         ConfigurationError: ``pipelines`` has no ``uc_orders_sync`` row.
@@ -53,10 +55,16 @@ class UcOrdersSync:
     code = UC_ORDERS_SYNC
 
     def __init__(
-        self, engine: sa.Engine, client: UcSource, *, pipeline_id: int | None = None
+        self,
+        engine: sa.Engine,
+        client: UcSource,
+        *,
+        pipeline_id: int | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
         self.engine = engine
         self.client = client
+        self.batch_rows = batch_rows
         if pipeline_id is None:
             with engine.connect() as conn:
                 pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
@@ -77,6 +85,7 @@ class UcOrdersSync:
             pipeline_id=self.pipeline_id,
             request=request,
             parts=self.parts(),
+            batch_rows=self.batch_rows,
         )
 
 

@@ -123,15 +123,19 @@ def _upsert_sql(table: DataTable) -> str:
     excluded = ", ".join(f"EXCLUDED.{c}" for c in values)
     current = ", ".join(f"{table.name}.{c}" for c in values)
     key_match = " AND ".join(f"t.{c} = s.{c}" for c in key)
+    # The staging table is emptied by the same statement (DELETE ... RETURNING feeds the
+    # INSERT), so a second batch of one transaction never sees the first.
     return f"""
-        WITH changed AS (
+        WITH staged AS (
+            DELETE FROM {table.staging} RETURNING *
+        ), latest AS (
+            SELECT DISTINCT ON (store_code, {table.key}) *
+            FROM staged
+            ORDER BY store_code, {table.key}, last_modified DESC
+        ), changed AS (
             INSERT INTO {table.name} ({", ".join(columns)})
             SELECT {", ".join(f"s.{c}" for c in table.copy_columns)}, %(run_id)s
-            FROM (
-                SELECT DISTINCT ON (store_code, {table.key}) *
-                FROM {table.staging}
-                ORDER BY store_code, {table.key}, last_modified DESC
-            ) s
+            FROM latest s
             WHERE NOT EXISTS (
                 SELECT 1 FROM {table.name} t
                 WHERE {key_match} AND ({target}) IS NOT DISTINCT FROM ({staged})
@@ -176,18 +180,17 @@ def stage_rows(conn: sa.Connection, table: DataTable, rows: Iterable[Sequence[An
 
 
 def upsert_staged(conn: sa.Connection, table: DataTable, *, run_id: str) -> tuple[int, int]:
-    """Merge the staging table into ``table`` and empty it.
+    """Merge the staging table into ``table``, emptying it, in one statement.
 
     Returns:
         ``(inserted, updated)``.
     """
     with _driver_connection(conn).cursor() as cursor:
-        cursor.execute(_UPSERT_SQL[table.name], {"run_id": run_id})
+        # prepare=False: a plan cached while the table was small (a sequential scan for the
+        # anti-join) would be kept as it grows; a fresh plan per batch costs ~0.2 ms.
+        cursor.execute(_UPSERT_SQL[table.name], {"run_id": run_id}, prepare=False)
         counts = cursor.fetchone()
-        assert counts is not None  # an aggregate always returns one row
-        # ON COMMIT DELETE ROWS empties it at commit; this keeps a second batch of the same
-        # transaction from seeing the first.
-        cursor.execute(f"DELETE FROM {table.staging}")
+    assert counts is not None  # an aggregate always returns one row
     return int(counts[0]), int(counts[1])
 
 

@@ -48,47 +48,53 @@ def test_running_row_is_committed_before_the_first_source_request(
     assert result.status == "success"
 
 
+FAILING_PAGES = [
+    (
+        [[order(1), order(2)], [order(3), order(4, mobile="9" * 25)]],
+        {1: 2, 5000: 0},  # one page per transaction keeps page 1; one batch loses both
+        "orders: StringDataRightTruncation: value too long for type character varying(20)",
+    ),
+    (
+        [
+            [order(1)],
+            [order(2)],
+            SourceDataError(
+                "source data error: field 'net_amount' of row 0 must be a decimal string",
+                context=PageContext("A001", "/reports/order-report", FROM, FROM, 3),
+                field="net_amount",
+            ),
+        ],
+        {1: 2, 5000: 2},  # whole pages received before the source failed are written
+        "orders: SourceDataError: source data error: field 'net_amount'",
+    ),
+    ([RuntimeError("boom")], {1: 0, 5000: 0}, "orders: RuntimeError: boom"),
+]
+
+
+@pytest.mark.parametrize("batch_rows", [1, 5000], ids=["page-per-transaction", "batched"])
 @pytest.mark.parametrize(
     ("pages", "stored", "error_start"),
-    [
-        (
-            [[order(1), order(2)], [order(3), order(4, mobile="9" * 25)]],
-            2,
-            "orders: StringDataRightTruncation: value too long for type character varying(20)",
-        ),
-        (
-            [
-                [order(1)],
-                [order(2)],
-                SourceDataError(
-                    "source data error: field 'net_amount' of row 0 must be a decimal string",
-                    context=PageContext("A001", "/reports/order-report", FROM, FROM, 3),
-                    field="net_amount",
-                ),
-            ],
-            2,
-            "orders: SourceDataError: source data error: field 'net_amount'",
-        ),
-        ([RuntimeError("boom")], 0, "orders: RuntimeError: boom"),
-    ],
+    FAILING_PAGES,
     ids=["db-rejects-page-2", "source-data-error-on-page-3", "bug-before-first-page"],
 )
 def test_a_failing_page_leaves_no_half_page_and_keeps_earlier_pages(
     pages: list[list[object] | Exception],
-    stored: int,
+    stored: dict[int, int],
     error_start: str,
+    batch_rows: int,
     seeded: sa.Engine,
     run_id: str,
 ) -> None:
     source = ScriptedTdSource(pages)  # type: ignore[arg-type]
-    result = TdOrdersSync(seeded, source).run_window(_request(run_id))
+    result = TdOrdersSync(seeded, source, batch_rows=batch_rows).run_window(_request(run_id))
     with seeded.connect() as conn:
-        assert count_rows(conn, TD_ORDERS) == stored
+        assert count_rows(conn, TD_ORDERS) == stored[batch_rows]
         pulled = conn.execute(
             sa.text("SELECT orders_pulled_at, sales_pulled_at FROM orders_sync_log")
         ).one()
     assert (result.status, _status(seeded, result.log_id)) == ("failed", "failed")
-    assert (result.rows_inserted, tuple(pulled)) == (stored, (None, None))
+    assert (result.rows_inserted, tuple(pulled)) == (stored[batch_rows], (None, None))
+    assert result.rows_fetched == sum(len(p) for p in pages if isinstance(p, list))
     assert result.error_message is not None
     assert result.error_message.startswith(error_start)
     assert result.error_message.endswith("(sales not attempted)")
@@ -113,7 +119,7 @@ def test_database_gone_mid_window_leaves_running_row_and_does_not_raise(
 
     source = ScriptedTdSource([[order(1)], [order(2)]], before_page=vanish)
     try:
-        result = TdOrdersSync(seeded, source).run_window(_request(run_id))
+        result = TdOrdersSync(seeded, source, batch_rows=1).run_window(_request(run_id))
     finally:
         dispose_engines()
         with psycopg.connect(pg_server.conninfo("postgres"), autocommit=True) as admin:

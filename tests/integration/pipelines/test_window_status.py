@@ -256,6 +256,6 @@ def test_missing_run_summary_row_fails_without_raising(
     result = TdOrdersSync(seeded, td_client).run_window(_request("no-such-run"))
     assert (result.status, result.log_id) == ("failed", None)
     assert result.error_message is not None
-    assert result.error_message.startswith("log: IntegrityError:")
+    assert result.error_message.startswith("log: ForeignKeyViolation:")
     with seeded.connect() as conn:
         assert sync_log.rows_for_run(conn, "no-such-run") == []
