@@ -444,8 +444,8 @@ def _uc_invoice_story(
         last_modified=raised_at,
     )
     revision: UcGstLine | None = None
-    if rng.random() < 0.15:  # credit-note style correction a few days later
-        when = min(_during_hours(raised + _between(rng, _DAY, 6 * _DAY)), plan.settled)
+    if rng.random() < 0.2:  # credit-note style correction a few days later
+        when = min(_during_hours(raised + _between(rng, 12 * _HOUR, 5 * _DAY)), plan.settled)
         if when > raised:
             change = _percent_of(taxable, rng.choice((5, 10, 15)))
             revised = taxable + change if rng.random() < 0.5 else taxable - change
