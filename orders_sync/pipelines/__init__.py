@@ -1,0 +1,12 @@
+"""td_orders_sync and uc_orders_sync: one store over one date window, logged and idempotent.
+
+Public API (kept stable for the run profiler and the Airflow DAG):
+
+- :mod:`~orders_sync.pipelines.window`: ``WindowRequest``, ``WindowResult``,
+  ``WindowPipeline``, ``DEFAULT_SPAN_DAYS``, ``default_window``, ``local_today``;
+- :mod:`~orders_sync.pipelines.td_orders_sync`: ``TdOrdersSync`` and the command ``main``;
+- :mod:`~orders_sync.pipelines.uc_orders_sync`: ``UcOrdersSync`` and the command ``main``;
+- :mod:`~orders_sync.pipelines.registry`: ``open_pipeline(code, engine, settings)``.
+
+Nothing is imported here, so importing a submodule stays cheap.
+"""
