@@ -19,7 +19,7 @@ SOURCE_NOW = dt.datetime(2026, 1, 8, 12, 0, tzinfo=IST)
 SEED = 7
 TOKEN = "test-token-not-secret"
 
-STORES = [
+STORES: list[dict[str, object]] = [
     {"store_code": "A001", "store_name": "TD one", "sync_group": "TD", "cost_center": "CC1",
      "start_date": dt.date(2025, 1, 1)},
     {"store_code": "A002", "store_name": "TD two", "sync_group": "TD", "cost_center": None,

@@ -41,8 +41,8 @@ class ScriptedTdSource:
 
     def __init__(
         self,
-        order_pages: Sequence[list[TdOrder] | Exception],
-        sale_pages: Sequence[list[TdSale] | Exception] = (),
+        order_pages: Sequence[list[TdOrder] | BaseException],
+        sale_pages: Sequence[list[TdSale] | BaseException] = (),
         before_page: Callable[[int], None] | None = None,
     ) -> None:
         self.order_pages = order_pages
@@ -55,7 +55,7 @@ class ScriptedTdSource:
         for index, page in enumerate(self.order_pages):
             if self.before_page is not None:
                 self.before_page(index)
-            if isinstance(page, Exception):
+            if isinstance(page, BaseException):
                 raise page
             yield page
 
@@ -63,6 +63,6 @@ class ScriptedTdSource:
         self, store_code: str, from_date: dt.date, to_date: dt.date
     ) -> Iterator[list[TdSale]]:
         for page in self.sale_pages:
-            if isinstance(page, Exception):
+            if isinstance(page, BaseException):
                 raise page
             yield page

@@ -202,6 +202,19 @@ def test_a_failed_window_exits_1_and_rolls_up_failed(
     assert _summary(seeded).overall_status == "failed"
 
 
+def test_no_active_store_is_nothing_due_and_exits_0(
+    seeded: sa.Engine, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    with seeded.begin() as conn:
+        conn.execute(sa.text("UPDATE store_master SET is_active = false WHERE sync_group = 'UC'"))
+    done = _run("uc_orders_sync.sh", WINDOW, cli_env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _log(seeded) == []
+    summary = _summary(seeded)
+    assert (summary.overall_status, summary.pipeline_name) == ("success", "uc_orders_sync")
+    assert summary.summary_text.startswith("no windows due")
+
+
 @pytest.mark.parametrize(
     ("flag", "orders", "sales"),
     [("--orders-only", True, False), ("--sales-only", False, True)],

@@ -130,3 +130,19 @@ def test_database_gone_mid_window_leaves_running_row_and_does_not_raise(
     assert _status(seeded, result.log_id) == "running"  # closed later by the profiler
     with seeded.connect() as conn:
         assert count_rows(conn, TD_ORDERS) == 1  # page 1 was committed and stays
+
+
+def test_an_interrupt_closes_the_window_as_failed_and_propagates(
+    seeded: sa.Engine, run_id: str
+) -> None:
+    source = ScriptedTdSource([[order(1)], KeyboardInterrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        TdOrdersSync(seeded, source, batch_rows=1).run_window(_request(run_id))
+    with seeded.connect() as conn:
+        row = conn.execute(sa.text("SELECT status, error_message FROM orders_sync_log")).one()
+        stored = count_rows(conn, TD_ORDERS)
+    assert (row.status, row.error_message, stored) == (
+        "failed",
+        "window: KeyboardInterrupt: (no message)",
+        1,
+    )
