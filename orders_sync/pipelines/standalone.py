@@ -3,10 +3,11 @@
 A run validates everything first — flags, dates, the store, the database, the pipeline
 row, the API settings — and writes nothing until all of it holds (exit status 2 and one
 line on stderr otherwise). Then it opens its own ``pipeline_run_summaries`` row
-(``pipeline_name`` = the pipeline code), runs one window for every active store of the
-pipeline's sync group (or the one store given), one after the other, and closes the row
-with the roll-up of the window statuses: exit 0 when every window succeeded (or there was
-no store), 1 otherwise.
+(``pipeline_name`` = the pipeline code) and holds the run's liveness lock, runs one window
+for every active store of the pipeline's sync group (or the one store given), one after
+the other, each under its store's advisory lock (shared with the run profiler), and closes
+the row with the roll-up of the window statuses: exit 0 when every window succeeded (or
+there was no store), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
+from orders_sync import run_lifecycle
 from orders_sync.cli import (
     EXIT_FAILED,
     EXIT_OK,
@@ -30,8 +32,9 @@ from orders_sync.cli import (
     run_main,
 )
 from orders_sync.config import Settings, get_settings
+from orders_sync.db import locks
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.db.repositories import run_summaries
+from orders_sync.db.repositories import run_summaries, sync_log
 from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import (
     TD_ORDERS_SYNC,
@@ -201,31 +204,89 @@ def validate(
 def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> int:
     """Open the run's summary row, run one window per store, close the row.
 
+    Like the profiler, the run holds its liveness lock (:func:`run_lifecycle.hold_run`) for
+    its whole life, so nobody closes it as abandoned while it runs, and each window runs
+    under its store's advisory lock, so it never overlaps a profiler job of that store. A
+    store locked by another run is skipped; its window did not happen, so it counts as
+    failed in the roll-up (``skipped_stores=N`` in the summary text).
+
     Returns:
         0 when every window succeeded (or there was no store), else 1.
     """
     run_id = run_summaries.new_run_id(run.code)
-    with engine.begin() as conn:
-        run_summaries.start_run(
-            conn,
-            run_id=run_id,
-            pipeline_name=run.code,
-            run_env=run.run_env,
-            report_date=run.today,
+    with run_lifecycle.hold_run(engine, run_id):
+        run_lifecycle.close_abandoned_runs(engine)
+        with engine.begin() as conn:
+            run_summaries.start_run(
+                conn,
+                run_id=run_id,
+                pipeline_name=run.code,
+                run_env=run.run_env,
+                report_date=run.today,
+                owner=run_lifecycle.process_owner(),
+            )
+        logger.info(
+            "%s run %s: %d store(s), %s..%s",
+            run.code,
+            run_id,
+            len(run.stores),
+            run.from_date.isoformat(),
+            run.to_date.isoformat(),
+            extra={"run_id": run_id, "pipeline": run.code},
         )
-    logger.info(
-        "%s run %s: %d store(s), %s..%s",
-        run.code,
-        run_id,
-        len(run.stores),
-        run.from_date.isoformat(),
-        run.to_date.isoformat(),
-        extra={"run_id": run_id, "pipeline": run.code},
-    )
-    results: list[WindowResult] = []
-    try:
-        for store in run.stores:
-            request = WindowRequest(
+        results: list[WindowResult] = []
+        skipped: list[str] = []
+        try:
+            for store in run.stores:
+                result = _run_locked(engine, pipeline, run, run_id, store)
+                if result is None:
+                    skipped.append(store.store_code)
+                else:
+                    results.append(result)
+        except BaseException:
+            _finish(engine, run_id, run.code, results, skipped, interrupted=True)
+            raise
+        status = _finish(engine, run_id, run.code, results, skipped, interrupted=False)
+    return EXIT_OK if status == SUCCESS else EXIT_FAILED
+
+
+def _run_locked(
+    engine: sa.Engine,
+    pipeline: WindowPipeline,
+    run: StandaloneRun,
+    run_id: str,
+    store: store_master.StoreRow,
+) -> WindowResult | None:
+    """One store's window under the store's lock; ``None`` when another run holds it."""
+    with locks.advisory_lock(engine, locks.store_lock_key(store.store_code)) as acquired:
+        if not acquired:
+            logger.warning(
+                "store %s is locked by another run: skipped",
+                store.store_code,
+                extra={
+                    "run_id": run_id,
+                    "pipeline": run.code,
+                    "store_code": store.store_code,
+                    "status": "skipped",
+                },
+            )
+            return None
+        # Under the lock no live process owns a 'running' row of this store: any is left
+        # by a dead one.
+        with engine.begin() as conn:
+            closed = sync_log.close_running(
+                conn,
+                pipeline_id=run.pipeline_id,
+                store_code=store.store_code,
+                error_message=f"abandoned: the process running this window died; "
+                f"closed by run {run_id}",
+            )
+        if closed:
+            logger.warning(
+                "store %s: closed %d abandoned running window(s)", store.store_code, closed
+            )
+        return pipeline.run_window(
+            WindowRequest(
                 store_code=store.store_code,
                 cost_center=store.cost_center,
                 from_date=run.from_date,
@@ -234,12 +295,7 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
                 run_env=run.run_env,
                 window_reason=WINDOW_REASON,
             )
-            results.append(pipeline.run_window(request))
-    except BaseException:
-        _finish(engine, run_id, run.code, results, interrupted=True)
-        raise
-    status = _finish(engine, run_id, run.code, results, interrupted=False)
-    return EXIT_OK if status == SUCCESS else EXIT_FAILED
+        )
 
 
 def _finish(
@@ -247,16 +303,20 @@ def _finish(
     run_id: str,
     code: str,
     results: Sequence[WindowResult],
+    skipped: Sequence[str],
     *,
     interrupted: bool,
 ) -> str:
     counts = collections.Counter((result.pipeline_code, result.status) for result in results)
-    status = FAILED if interrupted else overall_status(result.status for result in results)
+    statuses = [result.status for result in results] + [FAILED for _ in skipped]
+    status = FAILED if interrupted else overall_status(statuses)
     extra = {
         "rows_fetched": sum(result.rows_fetched for result in results),
         "rows_inserted": sum(result.rows_inserted for result in results),
         "rows_updated": sum(result.rows_updated for result in results),
     }
+    if skipped:
+        extra = {"skipped_stores": len(skipped), **extra}
     text = summary_text(counts, extra)
     if interrupted:
         text += "; interrupted"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -78,3 +80,21 @@ def uc_client(simulator: SimulatorServer) -> Iterator[UcClient]:
         simulator.base_url, TOKEN, page_size=20, max_attempts=2, backoff_base_s=0.0
     ) as client:
         yield client
+
+
+@pytest.fixture
+def cli_env(db_url: str, simulator: SimulatorServer, tmp_path: Path) -> dict[str, str]:
+    """Environment of a command run against the test database and the simulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERS_SYNC_", "TD_", "UC_"))}
+    env.update(
+        ORDERS_SYNC_DATABASE_URL=db_url,
+        ORDERS_SYNC_STATE_DIR=str(tmp_path / "state"),
+        ORDERS_SYNC_ENV="clitest",
+        ORDERS_SYNC_HTTP_MAX_ATTEMPTS="2",
+        ORDERS_SYNC_HTTP_BACKOFF_BASE="0",
+        TD_API_BASE_URL=simulator.base_url,
+        TD_API_TOKEN=TOKEN,
+        UC_API_BASE_URL=simulator.base_url,
+        UC_API_TOKEN=TOKEN,
+    )
+    return env

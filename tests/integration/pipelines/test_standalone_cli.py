@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,24 +25,6 @@ from tests.integration.pipelines.conftest import TOKEN
 SCRIPTS = REPOSITORY_ROOT / "scripts"
 TABLES = ("pipeline_run_summaries", "orders_sync_log", "td_orders", "td_sales", "uc_orders")
 WINDOW = ["--from-date", "2026-01-05", "--to-date", "2026-01-07"]
-
-
-@pytest.fixture
-def cli_env(db_url: str, simulator: SimulatorServer, tmp_path: Path) -> dict[str, str]:
-    """Environment of a command run against the test database and the simulator."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERS_SYNC_", "TD_", "UC_"))}
-    env.update(
-        ORDERS_SYNC_DATABASE_URL=db_url,
-        ORDERS_SYNC_STATE_DIR=str(tmp_path / "state"),
-        ORDERS_SYNC_ENV="clitest",
-        ORDERS_SYNC_HTTP_MAX_ATTEMPTS="2",
-        ORDERS_SYNC_HTTP_BACKOFF_BASE="0",
-        TD_API_BASE_URL=simulator.base_url,
-        TD_API_TOKEN=TOKEN,
-        UC_API_BASE_URL=simulator.base_url,
-        UC_API_TOKEN=TOKEN,
-    )
-    return env
 
 
 def _run(
