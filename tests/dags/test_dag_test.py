@@ -1,0 +1,184 @@
+"""``dag.test(conf=...)`` on the embedded PostgreSQL and the simulator: the same database
+outcome as the command line on the same data, a failing store included; dry run, empty plan
+and an unknown store behave as the CLI does.
+
+Airflow runs in a subprocess (metadata in a migrated SQLite file); the orders database and
+the CRMs come from the environment variables of interfaces.md (no connections).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import sqlalchemy as sa
+
+from orders_sync.db.engine import dispose_engines
+from orders_sync.sources.simulator.server import SimulatorServer
+from tests.dags.conftest import (
+    REPO,
+    TIMEZONE,
+    airflow_env,
+    clean_env,
+    crm_env,
+    log_rows,
+    profiler_run_ids,
+    run_probe,
+    seed_stores,
+    summary_row,
+)
+
+STORES = [("A001", "TD", 200), ("A002", "TD", 120), ("U010", "UC", 150)]
+FAILING = "A002"
+CONF = {"window_days": 60, "env": "dagtest", "max_workers": 2}
+
+
+def _today() -> dt.date:
+    return pendulum.today(TIMEZONE).date()
+
+
+def _data_counts(engine: sa.Engine) -> dict[str, list[tuple[str, int]]]:
+    with engine.connect() as conn:
+        return {
+            table: [
+                (str(code), int(n))
+                for code, n in conn.execute(
+                    sa.text(f"SELECT store_code, count(*) FROM {table} GROUP BY 1 ORDER BY 1")
+                )
+            ]
+            for table in ("td_orders", "td_sales", "uc_orders")
+        }
+
+
+def _dag_test(
+    home: Path, db_url: str, crm: SimulatorServer, conf: dict[str, Any]
+) -> dict[str, Any]:
+    env = airflow_env(home, ORDERS_SYNC_DATABASE_URL=db_url, **crm_env(crm))
+    return run_probe("run_dag_test.py", [json.dumps(conf)], env)
+
+
+def _fail_store_from(crm: SimulatorServer, store_code: str, from_date: dt.date) -> None:
+    crm.faults.fail_store(store_code, status=500, from_date=from_date, endpoint="orders")
+
+
+def test_dag_test_matches_the_cli_including_a_failing_store(
+    sqlite_airflow_home: Path, db_url: str, other_db_url: str, crm: SimulatorServer
+) -> None:
+    today = _today()
+    # A002's second window (today-60 .. today-1) fails on orders: its third never runs.
+    _fail_store_from(crm, FAILING, today - dt.timedelta(days=60))
+    dag_engine = sa.create_engine(db_url)
+    cli_engine = sa.create_engine(other_db_url)
+    try:
+        for engine in (dag_engine, cli_engine):
+            seed_stores(engine, STORES, today)
+
+        result = _dag_test(sqlite_airflow_home, db_url, crm, CONF)
+        cli = subprocess.run(
+            [
+                str(REPO / "scripts" / "orders_sync_run_profiler.sh"),
+                "--window-days",
+                "60",
+                "--env",
+                "dagtest",
+                "--max-workers",
+                "2",
+            ],  # fmt: skip
+            env=clean_env(
+                ORDERS_SYNC_DATABASE_URL=other_db_url, ORDERS_SYNC_TIMEZONE=TIMEZONE, **crm_env(crm)
+            ),
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert cli.returncode == 1, cli.stderr[-2000:]
+
+        assert result["state"] == "failed"
+        states = {(ti["task_id"], ti["label"]): ti["state"] for ti in result["tis"]}
+        assert states == {
+            ("start", None): "success",
+            ("plan", None): "success",
+            ("sync_store", "A001 / td_orders_sync"): "success",
+            ("sync_store", "A002 / td_orders_sync"): "failed",
+            ("sync_store", "U010 / uc_orders_sync"): "success",
+            ("finish", None): "success",
+            ("check", None): "failed",
+        }
+
+        [dag_run_id] = profiler_run_ids(dag_engine)
+        [cli_run_id] = profiler_run_ids(cli_engine)
+        dag_rows, cli_rows = log_rows(dag_engine, dag_run_id), log_rows(cli_engine, cli_run_id)
+        assert dag_rows == cli_rows
+        failing = [row for row in dag_rows if row["store_code"] == FAILING]
+        assert [row["status"] for row in failing] == ["success", "failed"]
+        assert {row["status"] for row in dag_rows if row["store_code"] != FAILING} == {"success"}
+
+        dag_summary, cli_summary = (
+            summary_row(dag_engine, dag_run_id),
+            summary_row(cli_engine, cli_run_id),
+        )
+        for summary in (dag_summary, cli_summary):
+            assert summary["pipeline_name"] == "orders_sync_run_profiler"
+            assert summary["run_env"] == "dagtest"
+            assert summary["finished_at"] is not None
+            assert summary["report_date"] == today
+        assert dag_summary["overall_status"] == cli_summary["overall_status"] == "failed"
+        assert dag_summary["summary_text"] == cli_summary["summary_text"]
+        assert _data_counts(dag_engine) == _data_counts(cli_engine)
+    finally:
+        dag_engine.dispose()
+        cli_engine.dispose()
+        dispose_engines()
+
+
+def test_dry_run_writes_nothing(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, STORES, _today())
+        result = _dag_test(sqlite_airflow_home, db_url, crm, {"dry_run": True})
+        assert result["state"] == "success"
+        assert profiler_run_ids(engine) == []
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM orders_sync_log")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_empty_plan_is_a_successful_run(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, [("A005", "TD", -10)], _today())  # starts in ten days
+        result = _dag_test(sqlite_airflow_home, db_url, crm, {})
+        assert result["state"] == "success"
+        states = {ti["task_id"]: ti["state"] for ti in result["tis"]}
+        assert states["sync_store"] == "skipped"  # mapped over an empty plan
+        [run_id] = profiler_run_ids(engine)
+        summary = summary_row(engine, run_id)
+        assert summary["overall_status"] == "success"
+        assert summary["summary_text"] == "no windows due"
+    finally:
+        engine.dispose()
+
+
+def test_unknown_store_fails_the_run_and_writes_nothing(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, STORES, _today())
+        result = _dag_test(sqlite_airflow_home, db_url, crm, {"store_code": "NOPE"})
+        assert result["state"] == "failed"
+        states = {ti["task_id"]: ti["state"] for ti in result["tis"]}
+        assert states["start"] == "failed"
+        assert profiler_run_ids(engine) == []
+    finally:
+        engine.dispose()

@@ -1,0 +1,269 @@
+"""A real scheduler: LocalExecutor, metadata on the embedded PostgreSQL, the api-server as
+execution API, runs triggered with conf through the REST API.
+
+- every planned store + pipeline becomes a mapped ``sync_store`` that runs;
+- measured concurrency never exceeds the pool's slots nor the run's ``max_workers``, and
+  reaches them when there is enough work;
+- one failing store: the summary row is still written (``all_done``) and the run is failed;
+- a CLI run and a DAG run at once on the same stores: each store single-flight, both
+  summaries right;
+- a bad conf is refused by Airflow before a run exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import httpx
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from orders_sync.airflow_support.api_client import AirflowApiError
+from orders_sync.airflow_support.local_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN, LocalAirflow
+from tests.dags.conftest import (
+    DAG_ID,
+    REPO,
+    STACK_POOL_SLOTS,
+    TIMEZONE,
+    clean_env,
+    max_concurrency,
+    profiler_run_ids,
+    seed_stores,
+    summary_row,
+)
+
+pytestmark = pytest.mark.slow
+
+# Eight stores, a year or so each: enough work that every worker is busy at once.
+STORES = [
+    ("S1", "TD", 300), ("S2", "TD", 280), ("S3", "TD", 260), ("S4", "TD", 240),
+    ("S5", "TD", 220), ("S6", "UC", 300), ("S7", "UC", 260), ("S8", "UC", 220),
+]  # fmt: skip
+LATENCY_MS = 40
+
+
+def _today() -> dt.date:
+    return pendulum.today(TIMEZONE).date()
+
+
+def _simulator(stack: LocalAirflow, path: str, body: dict[str, Any]) -> None:
+    response = httpx.post(f"{stack.simulator_url}/_sim/{path}", json=body, timeout=10)
+    response.raise_for_status()
+
+
+@pytest.fixture
+def stack(airflow_stack: LocalAirflow, db_url: str) -> LocalAirflow:
+    """The session's Airflow, pointed at this test's fresh database, simulator reset."""
+    airflow_stack.use_orders_database(db_url)
+    _simulator(airflow_stack, "reset", {})
+    _simulator(airflow_stack, "faults", {"latency_ms": LATENCY_MS})
+    return airflow_stack
+
+
+def _run(stack: LocalAirflow, conf: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    run = stack.api.trigger(DAG_ID, conf)
+    finished = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=240)
+    return finished, stack.api.task_instances(DAG_ID, run["dag_run_id"])
+
+
+def _log(engine: sa.Engine, run_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [
+            dict(row._mapping)
+            for row in conn.execute(
+                sa.text(
+                    """
+                    SELECT l.run_id, l.store_code, p.code AS pipeline, l.from_date, l.status,
+                           l.created_at, l.updated_at
+                    FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+                    WHERE l.run_id = :run_id ORDER BY l.created_at
+                    """
+                ),
+                {"run_id": run_id},
+            )
+        ]
+
+
+def _store_intervals(rows: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """Per store: from its first window's start to its last window's end."""
+    spans: dict[str, list[Any]] = {}
+    for row in rows:
+        span = spans.setdefault(row["store_code"], [row["created_at"], row["updated_at"]])
+        span[0], span[1] = min(span[0], row["created_at"]), max(span[1], row["updated_at"])
+    return [(start, end) for start, end in spans.values()]
+
+
+def _ti_intervals(tis: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (ti["start_date"], ti["end_date"])
+        for ti in tis
+        if ti["task_id"] == "sync_store" and ti["start_date"] and ti["end_date"]
+    ]
+
+
+def _report(
+    name: str, run: dict[str, Any], rows: list[dict[str, Any]], tis: list[dict[str, Any]]
+) -> None:
+    """Print what was measured (``pytest -s`` shows it)."""
+    wall = pendulum.parse(run["end_date"]) - pendulum.parse(run["start_date"])
+    print(
+        f"\n[{name}] DAG run {wall.total_seconds():.1f} s, {len(rows)} windows; "
+        f"stores syncing at once (orders_sync_log): {max_concurrency(_store_intervals(rows))}; "
+        f"sync_store task instances running at once: {max_concurrency(_ti_intervals(tis))}"
+    )
+
+
+def _states(tis: list[dict[str, Any]]) -> dict[tuple[str, str | None], str]:
+    return {(ti["task_id"], ti.get("rendered_map_index")): ti["state"] for ti in tis}
+
+
+def _assert_summary_counts_match_log(text: str, rows: list[dict[str, Any]]) -> None:
+    """The per-pipeline ``status=n`` counts of ``summary_text`` are the log's (non-zero ones)."""
+    in_text = {
+        (pipeline, status): int(n)
+        for pipeline, fields in re.findall(r"(\w+_orders_sync): ([^;]*)", text)
+        for status, n in re.findall(r"(\w+)=(\d+)", fields)
+    }
+    logged = Counter((row["pipeline"], row["status"]) for row in rows)
+    assert {key: n for key, n in in_text.items() if n} == dict(logged), text
+
+
+def test_bad_conf_is_refused_before_a_run_exists(stack: LocalAirflow) -> None:
+    runs_before = stack.api.request("GET", f"/dags/{DAG_ID}/dagRuns")["total_entries"]
+    for conf in ({"window_days": 0}, {"sync_group": "XX"}, {"max_workers": -1}):
+        with pytest.raises(AirflowApiError) as refused:
+            stack.api.trigger(DAG_ID, conf)
+        assert refused.value.status_code in (400, 422), refused.value.body
+    assert stack.api.request("GET", f"/dags/{DAG_ID}/dagRuns")["total_entries"] == runs_before
+
+
+def test_mapped_tasks_honour_the_pool_and_the_runs_max_workers(
+    stack: LocalAirflow, db_url: str, other_db_url: str
+) -> None:
+    today = _today()
+    engine = sa.create_engine(db_url)
+    try:
+        # 1. max_workers 2 < pool 3: the run's slots hold it to two stores at once.
+        seed_stores(engine, STORES, today)
+        run, tis = _run(stack, {"max_workers": 2, "window_days": 30})
+        assert run["state"] == "success"
+        states = _states(tis)
+        expected = {
+            f"{code} / {'td' if group == 'TD' else 'uc'}_orders_sync" for code, group, _ in STORES
+        }
+        assert {label for (task, label) in states if task == "sync_store"} == expected
+        assert set(states.values()) == {"success"}
+        [run_id] = profiler_run_ids(engine)
+        rows = _log(engine, run_id)
+        assert {row["store_code"] for row in rows} == {code for code, _, _ in STORES}
+        _report("max_workers=2", run, rows, tis)
+        assert max_concurrency(_store_intervals(rows)) == 2
+        assert max_concurrency(_ti_intervals(tis)) <= STACK_POOL_SLOTS
+        assert summary_row(engine, run_id)["overall_status"] == "success"
+    finally:
+        engine.dispose()
+
+    # 2. max_workers 8 > pool 3: the pool holds the run to three; one store fails.
+    stack.use_orders_database(other_db_url)
+    engine = sa.create_engine(other_db_url)
+    try:
+        seed_stores(engine, STORES, today)
+        _simulator(
+            stack,
+            "faults",
+            {"fail_store": {"store_code": "S3", "endpoint": "orders",
+                            "from_date": (today - dt.timedelta(days=100)).isoformat()}},
+        )  # fmt: skip
+        run, tis = _run(stack, {"max_workers": 8, "window_days": 30})
+        assert run["state"] == "failed"
+        states = _states(tis)
+        assert states[("sync_store", "S3 / td_orders_sync")] == "failed"
+        assert states[("finish", None)] == "success"
+        assert states[("check", None)] == "failed"
+        others = {
+            k: v
+            for k, v in states.items()
+            if k[0] == "sync_store" and k[1] != "S3 / td_orders_sync"
+        }
+        assert set(others.values()) == {"success"}
+        [run_id] = profiler_run_ids(engine)
+        rows = _log(engine, run_id)
+        _report("max_workers=8", run, rows, tis)
+        assert max_concurrency(_store_intervals(rows)) == STACK_POOL_SLOTS
+        assert max_concurrency(_ti_intervals(tis)) <= STACK_POOL_SLOTS
+        summary = summary_row(engine, run_id)
+        assert summary["finished_at"] is not None
+        assert summary["overall_status"] == "failed"
+        assert Counter(row["status"] for row in rows if row["store_code"] == "S3") == {
+            "success": 5,  # S3 starts 260 days back: five 30-day windows end before day -100
+            "failed": 1,
+        }
+        _assert_summary_counts_match_log(summary["summary_text"], rows)
+    finally:
+        engine.dispose()
+
+
+def test_cli_and_dag_at_once_keep_each_store_single_flight(
+    stack: LocalAirflow, db_url: str
+) -> None:
+    today = _today()
+    stores = STORES[:4]
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, stores, today)
+        dag_run = stack.api.trigger(DAG_ID, {"max_workers": 3, "window_days": 30})
+        # Start the CLI once the DAG's first store is syncing, so the two really overlap.
+        deadline = time.monotonic() + 120
+        while not any(
+            ti["task_id"] == "sync_store" and ti["state"] == "running"
+            for ti in stack.api.task_instances(DAG_ID, dag_run["dag_run_id"])
+        ):
+            assert time.monotonic() < deadline, "the DAG's sync_store never started"
+            time.sleep(0.3)
+        cli = subprocess.run(
+            [str(REPO / "scripts" / "orders_sync_run_profiler.sh"),
+             "--window-days", "30", "--max-workers", "3", "--env", "cli"],
+            env=clean_env(
+                ORDERS_SYNC_DATABASE_URL=db_url, ORDERS_SYNC_TIMEZONE=TIMEZONE,
+                TD_API_BASE_URL=str(stack.simulator_url), TD_API_TOKEN=LOCAL_TD_TOKEN,
+                UC_API_BASE_URL=str(stack.simulator_url), UC_API_TOKEN=LOCAL_UC_TOKEN,
+            ),
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        finished = stack.api.wait_for_run(DAG_ID, dag_run["dag_run_id"], timeout_s=240)
+        assert cli.returncode == 0, cli.stdout[-2000:] + cli.stderr[-2000:]
+        assert finished["state"] == "success"
+
+        run_ids = profiler_run_ids(engine)
+        assert len(run_ids) == 2
+        rows = [row for run_id in run_ids for row in _log(engine, run_id)]
+        by_store: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_store[row["store_code"]].append(row)
+        assert set(by_store) == {code for code, _, _ in stores}  # every store ran somewhere
+        for code, windows in by_store.items():
+            windows.sort(key=lambda row: row["created_at"])
+            for before, after in zip(windows, windows[1:], strict=False):
+                assert after["created_at"] >= before["updated_at"], (
+                    f"{code}: two windows ran at once ({before['run_id']}, {after['run_id']})"
+                )
+        for run_id in run_ids:
+            summary = summary_row(engine, run_id)
+            assert summary["overall_status"] == "success"
+            run_rows = [row for row in rows if row["run_id"] == run_id]
+            _assert_summary_counts_match_log(summary["summary_text"], run_rows)
+            skipped = len(stores) - len({row["store_code"] for row in run_rows})
+            if skipped:
+                assert f"skipped_stores={skipped}" in summary["summary_text"]
+            else:
+                assert "skipped_stores" not in summary["summary_text"]
+        # The two runs really competed: at least one store was skipped by one of them.
+        assert any("skipped_stores" in summary_row(engine, r)["summary_text"] for r in run_ids)
+    finally:
+        engine.dispose()
