@@ -9,14 +9,17 @@ connection     conn type     becomes
 ============== ============= ===============================================================
 orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: login, password, host, port,
                              schema (the database) and libpq extras (``sslmode``, ...)
-td_crm         ``http``      ``TD_API_BASE_URL`` (``<schema or http>://host[:port]``, or the
-                             host as given when it holds a scheme) and ``TD_API_TOKEN``
-                             (the password)
+td_crm         ``http``      ``TD_API_BASE_URL`` and ``TD_API_TOKEN`` (the password); the
+                             base URL is the host as given when it holds a scheme, else
+                             ``<scheme>://host[:port]`` with the scheme from ``schema``
+                             (``http``/``https``, Airflow's ``HttpHook`` rule) or, when that
+                             is empty, ``https`` for conn type ``https`` and ``http`` else
 uc_crm         ``http``      ``UC_API_BASE_URL`` and ``UC_API_TOKEN`` likewise
 ============== ============= ===============================================================
 
-The scheme rule is the one of Airflow's own ``HttpHook``, so an existing ``http``
-connection means the same here.
+So an existing ``http`` connection means the same here as for ``HttpHook``, and a URI such as
+``https://:TOKEN@crm.example.com`` (``TD_CRM_URI`` of docker-compose.yaml) gives
+``https://crm.example.com`` with that token.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ LIBPQ_EXTRAS = frozenset(
 class ConnectionLike(Protocol):
     """The fields of an Airflow ``Connection`` read here."""
 
+    conn_type: str | None
     host: str | None
     schema: str | None
     login: str | None
@@ -110,7 +114,7 @@ def database_url_from_connection(conn: ConnectionLike, conn_id: str = ORDERS_DB_
 
 
 def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:
-    """``<scheme>://host[:port]`` of an http connection (``HttpHook``'s rule).
+    """``<scheme>://host[:port]`` of an http connection (see the module docstring).
 
     Raises:
         ConfigurationError: the connection has no host.
@@ -118,7 +122,8 @@ def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:
     if not conn.host:
         raise ConfigurationError(f"Airflow connection {conn_id!r} has no host.")
     host = conn.host.rstrip("/")
-    base = host if "://" in host else f"{conn.schema or 'http'}://{host}"
+    scheme = conn.schema or ("https" if conn.conn_type == "https" else "http")
+    base = host if "://" in host else f"{scheme}://{host}"
     return f"{base}:{conn.port}" if conn.port else base
 
 

@@ -37,6 +37,7 @@ class FakeConnection:
     password: str | None = None
     port: int | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    conn_type: str | None = "http"
 
     @property
     def extra_dejson(self) -> dict[str, Any]:
@@ -79,8 +80,15 @@ def test_database_connection_without_host_or_database_is_refused(conn: FakeConne
         (FakeConnection("crm.example.com", None, port=8443), "http://crm.example.com:8443"),
         (FakeConnection("https://crm.example.com/", "http"), "https://crm.example.com"),
         (FakeConnection("http://127.0.0.1:8765"), "http://127.0.0.1:8765"),
+        (FakeConnection("crm.example.com", conn_type="https"), "https://crm.example.com"),
     ],
-    ids=["schema-is-scheme", "default-http-with-port", "host-with-scheme-wins", "full-url-host"],
+    ids=[
+        "schema-is-scheme",
+        "default-http-with-port",
+        "host-with-scheme-wins",
+        "full-url-host",
+        "https-uri-conn-type",
+    ],
 )
 def test_crm_base_url_follows_the_http_hook_rule(conn: FakeConnection, url: str) -> None:
     assert base_url_from_connection(conn, "td_crm") == url
