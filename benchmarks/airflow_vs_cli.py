@@ -1,0 +1,227 @@
+"""A 12-store backfill under the real Airflow scheduler vs the command line, on the same data.
+
+    .venv/bin/python benchmarks/airflow_vs_cli.py [--stores 12] [--max-workers 4]
+        [--days 365] [--window-days 90] [--latency-ms 20]
+
+Everything is local and throw-away: an embedded PostgreSQL in a temporary directory with two
+identical orders databases (same stores), one CRM simulator process (with per-request
+latency, like a real CRM), and a real Airflow (api-server, scheduler with LocalExecutor,
+dag-processor, triggerer; metadata on the same PostgreSQL). The CLI
+(``scripts/orders_sync_run_profiler.sh``) backfills one database, then the DAG, triggered
+through the REST API with the same conf, backfills the other. It prints both wall times,
+checks both wrote the same windows and statuses, and breaks Airflow's overhead down:
+
+- per mapped task: the ``sync_store`` task instance's duration minus the time its store's
+  windows took (from ``orders_sync_log``): process start, DAG parse, connections, slot;
+- fixed per run: ``start``, ``plan``, ``finish``, ``check`` and the scheduling gaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pendulum
+import psycopg
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from orders_sync.airflow_support.local_stack import (  # noqa: E402
+    DAG_ID,
+    LOCAL_TD_TOKEN,
+    LOCAL_UC_TOKEN,
+    LocalAirflow,
+    StackOptions,
+)
+from orders_sync.db import embedded  # noqa: E402
+from orders_sync.db.migrate import upgrade  # noqa: E402
+from orders_sync.db.repositories import stores  # noqa: E402
+
+TIMEZONE = "Asia/Kolkata"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stores", type=int, default=12)
+    parser.add_argument("--max-workers", type=int, default=4)
+    parser.add_argument("--days", type=int, default=365, help="history of each store")
+    parser.add_argument("--window-days", type=int, default=90)
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="per CRM request")
+    return parser
+
+
+def _seed(url: str, count: int, days: int, today: dt.date) -> None:
+    upgrade(url)
+    engine = sa.create_engine(url)
+    rows = [
+        {
+            "store_code": f"{'A' if i % 3 else 'U'}{i:03d}",
+            "store_name": f"bench store {i}",
+            "sync_group": "TD" if i % 3 else "UC",
+            "cost_center": "CC1",
+            "start_date": today - dt.timedelta(days=days),
+        }
+        for i in range(1, count + 1)
+    ]
+    with engine.begin() as conn:
+        stores.insert_stores(conn, rows)
+    engine.dispose()
+
+
+def _log(url: str) -> list[dict[str, Any]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = [
+            dict(row._mapping)
+            for row in conn.execute(
+                sa.text(
+                    "SELECT store_code, from_date, to_date, status, created_at, updated_at "
+                    "FROM orders_sync_log ORDER BY store_code, from_date"
+                )
+            )
+        ]
+    engine.dispose()
+    return rows
+
+
+def _store_seconds(rows: list[dict[str, Any]]) -> dict[str, float]:
+    spans: dict[str, list[Any]] = {}
+    for row in rows:
+        span = spans.setdefault(row["store_code"], [row["created_at"], row["updated_at"]])
+        span[0], span[1] = min(span[0], row["created_at"]), max(span[1], row["updated_at"])
+    return {code: (end - start).total_seconds() for code, (start, end) in spans.items()}
+
+
+def _seconds(ti: dict[str, Any]) -> float:
+    return float(
+        (pendulum.parse(ti["end_date"]) - pendulum.parse(ti["start_date"])).total_seconds()
+    )
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    today = pendulum.today(TIMEZONE).date()
+    conf = {"max_workers": args.max_workers, "window_days": args.window_days}
+    with tempfile.TemporaryDirectory(prefix="orders_sync_bench_") as tmp:
+        state = Path(tmp) / "state"
+        server = embedded.ensure_running(state, durable=False)
+        try:
+            urls = {}
+            for name in ("bench_cli", "bench_dag"):
+                with psycopg.connect(server.conninfo("postgres"), autocommit=True) as conn:
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                urls[name] = server.url(name)
+                _seed(urls[name], args.stores, args.days, today)
+            options = StackOptions(
+                airflow_home=Path(tmp) / "airflow",
+                state_dir=state,
+                orders_database_url=urls["bench_dag"],
+                api_port=0,
+                max_workers=args.max_workers,
+                seed_demo_stores=False,
+                durable=False,
+                extra_env={"ORDERS_SYNC_DAG_SCHEDULE": "none", "ORDERS_SYNC_TIMEZONE": TIMEZONE},
+            )
+            started = time.monotonic()
+            with LocalAirflow(options) as stack:
+                print(f"Airflow stack up in {time.monotonic() - started:.1f} s")
+                httpx.post(
+                    f"{stack.simulator_url}/_sim/faults",
+                    json={"latency_ms": args.latency_ms},
+                    timeout=10,
+                ).raise_for_status()
+                cli_s = _run_cli(stack, urls["bench_cli"], args)
+                dag_s, run, tis = _run_dag(stack, conf)
+            _report(args, cli_s, dag_s, run, tis, urls)
+        finally:
+            from orders_sync.db.engine import dispose_engines
+
+            dispose_engines()
+            embedded.stop(state)
+    return 0
+
+
+def _run_cli(stack: LocalAirflow, url: str, args: argparse.Namespace) -> float:
+    env = dict(stack.env)
+    env.update(
+        ORDERS_SYNC_DATABASE_URL=url,
+        TD_API_BASE_URL=str(stack.simulator_url),
+        TD_API_TOKEN=LOCAL_TD_TOKEN,
+        UC_API_BASE_URL=str(stack.simulator_url),
+        UC_API_TOKEN=LOCAL_UC_TOKEN,
+    )
+    command = [
+        str(REPO / "scripts" / "orders_sync_run_profiler.sh"),
+        "--max-workers", str(args.max_workers), "--window-days", str(args.window_days),
+    ]  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the CLI failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
+
+
+def _run_dag(
+    stack: LocalAirflow, conf: dict[str, Any]
+) -> tuple[float, dict[str, Any], list[dict[str, Any]]]:
+    started = time.monotonic()
+    run = stack.api.trigger(DAG_ID, conf)
+    finished = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=1800, poll_s=0.5)
+    elapsed = time.monotonic() - started
+    if finished["state"] != "success":
+        raise SystemExit(f"the DAG run ended {finished['state']}")
+    return elapsed, finished, stack.api.task_instances(DAG_ID, run["dag_run_id"])
+
+
+def _report(
+    args: argparse.Namespace,
+    cli_s: float,
+    dag_s: float,
+    run: dict[str, Any],
+    tis: list[dict[str, Any]],
+    urls: dict[str, str],
+) -> None:
+    cli_rows, dag_rows = _log(urls["bench_cli"]), _log(urls["bench_dag"])
+    same = [(r["store_code"], r["from_date"], r["to_date"], r["status"]) for r in cli_rows] == [
+        (r["store_code"], r["from_date"], r["to_date"], r["status"]) for r in dag_rows
+    ]
+    work = _store_seconds(dag_rows)
+    mapped = [ti for ti in tis if ti["task_id"] == "sync_store"]
+    overheads = [
+        _seconds(ti) - work[ti["rendered_map_index"].split(" / ")[0]]
+        for ti in mapped
+        if ti["rendered_map_index"]
+    ]
+    fixed = {ti["task_id"]: _seconds(ti) for ti in tis if ti["task_id"] != "sync_store"}
+    run_s = (pendulum.parse(run["end_date"]) - pendulum.parse(run["start_date"])).total_seconds()
+    print(
+        f"""
+{args.stores} stores x {args.days} days, window {args.window_days} days, max_workers \
+{args.max_workers} (pool {args.max_workers}), CRM latency {args.latency_ms:.0f} ms/request
+  windows                       CLI {len(cli_rows)}, DAG {len(dag_rows)} (same windows and \
+statuses: {same})
+  CLI wall time                 {cli_s:6.1f} s
+  DAG wall time (trigger->end)  {dag_s:6.1f} s   (DAG run start->end {run_s:.1f} s)
+  Airflow / CLI                 {dag_s / cli_s:6.2f} x
+  per mapped task overhead      mean {statistics.mean(overheads):.2f} s, max \
+{max(overheads):.2f} s  (task duration - its store's windows)
+  store sync time (work)        mean {statistics.mean(work.values()):.2f} s per store
+  fixed tasks                   {", ".join(f"{k} {v:.1f} s" for k, v in fixed.items())}
+  extra wall time per mapped task (DAG - CLI) / tasks: {(dag_s - cli_s) / len(mapped):.2f} s
+"""
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
