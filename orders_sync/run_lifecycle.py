@@ -5,8 +5,9 @@ Liveness, by owner kind (``orders_sync_run_owners``):
 - ``process`` (the profiler CLI, the standalone pipeline CLIs): the owning process holds a
   session-level advisory lock on the run id for the run's whole life (:func:`hold_run`).
   PostgreSQL drops the lock with the connection when the process dies (kill -9, OOM), so
-  "the lock is free" means "nobody is running it". A slow run keeps its lock and is never
-  touched.
+  "nobody holds the lock" means "nobody is running it". A slow run keeps its lock and is
+  never touched. The lock is taken in shared mode: every job of the run (a thread, or an
+  Airflow mapped task in another process) holds it too while it works on a store.
 - ``airflow`` (the DAG): a DAG run spans many processes, so no single lock can mark it
   alive, and its tasks may wait for hours in a pool. The DAG has ``max_active_runs=1``:
   when a new run of the DAG starts, every earlier run of it has ended, so its start task
@@ -16,11 +17,17 @@ Liveness, by owner kind (``orders_sync_run_owners``):
 Closing a run marks its summary ``failed`` with a text saying it was abandoned and what its
 windows reached, and closes its windows still ``running`` store by store, under the store's
 advisory lock (a store whose lock is held is left to its owner).
+
+Work on a store goes through :func:`claim_store`: the store's exclusive advisory lock, the
+run's shared liveness lock, and the store's ``running`` rows sorted into abandoned ones
+(closed) and ones of a live run (the store is busy: a job whose lock connection died may
+still be writing).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -46,15 +53,89 @@ def process_owner() -> str:
 
 @contextlib.contextmanager
 def hold_run(engine: sa.Engine, run_id: str) -> Iterator[None]:
-    """Hold ``run_id``'s liveness lock for the duration of the block.
+    """Hold ``run_id``'s (shared) liveness lock for the duration of the block.
 
     Raises:
-        OrdersSyncError: the lock is already held (a run id reused while alive).
+        OrdersSyncError: the lock could not be taken.
     """
-    with locks.advisory_lock(engine, locks.run_lock_key(run_id)) as acquired:
-        if not acquired:
-            raise OrdersSyncError(f"run {run_id} is already owned by a live process.")
+    with locks.advisory_lock(engine, locks.run_lock_key(run_id), shared=True) as held:
+        if not held:
+            raise OrdersSyncError(f"could not take the liveness lock of run {run_id}.")
         yield
+
+
+def is_run_alive(conn: sa.Connection, run_id: str) -> bool:
+    """Whether some live session holds ``run_id``'s liveness lock."""
+    return locks.is_locked(conn, locks.run_lock_key(run_id))
+
+
+@dataclasses.dataclass
+class StoreClaim:
+    """The outcome of :func:`claim_store`.
+
+    Attributes:
+        acquired: the store is ours for the block.
+        busy_with: when not acquired, the run holding the store (``None``: its lock).
+        closed: abandoned ``running`` rows closed before starting.
+        lock: the store lock, for :meth:`verify` before each window.
+    """
+
+    acquired: bool
+    busy_with: str | None = None
+    closed: int = 0
+    lock: locks.HeldLock | None = None
+
+    def verify(self) -> bool:
+        """Whether the store is still ours (see :meth:`orders_sync.db.locks.HeldLock.verify`)."""
+        return self.acquired and self.lock is not None and self.lock.verify()
+
+
+@contextlib.contextmanager
+def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[StoreClaim]:
+    """Make ``store_code`` this run's for the block, or say who has it.
+
+    Under the store's advisory lock, its ``running`` rows are sorted: rows of dead runs
+    (nobody holds their liveness lock) and earlier rows of this very run (a previous
+    attempt of this job died) are closed as ``abandoned``; a row of another live run means
+    that run is still writing although its lock connection died, so the store is busy.
+    """
+    with (
+        locks.advisory_lock(engine, locks.run_lock_key(run_id), shared=True),
+        locks.advisory_lock(engine, locks.store_lock_key(store_code)) as store_lock,
+    ):
+        if not store_lock:
+            yield StoreClaim(acquired=False)
+            return
+        with engine.begin() as conn:
+            running = sync_log.running_rows_for_store(conn, store_code)
+            live = sorted(
+                {
+                    row.run_id
+                    for row in running
+                    if row.run_id != run_id and is_run_alive(conn, row.run_id)
+                }
+            )
+            if live:
+                busy_with: str | None = live[0]
+                closed = 0
+            else:
+                busy_with = None
+                closed = sync_log.close_rows(
+                    conn,
+                    running,
+                    f"abandoned: the process running this window died; closed by run {run_id}",
+                )
+        if busy_with is not None:
+            yield StoreClaim(acquired=False, busy_with=busy_with)
+            return
+        if closed:
+            logger.warning(
+                "store %s: closed %d abandoned running window(s)",
+                store_code,
+                closed,
+                extra={"run_id": run_id, "store_code": store_code},
+            )
+        yield StoreClaim(acquired=True, closed=closed, lock=store_lock)
 
 
 def close_run_windows(engine: sa.Engine, run_id: str, reason: str) -> int:
@@ -109,13 +190,14 @@ def close_abandoned_runs(
             if _close(engine, run.run_id, why):
                 closed.append(run.run_id)
             continue
-        # process-owned (or of unknown owner): abandoned when nobody holds its lock
-        with locks.advisory_lock(engine, locks.run_lock_key(run.run_id)) as free:
-            if not free:
+        # process-owned (or of unknown owner): abandoned when nobody holds its lock. The
+        # owner takes the lock before inserting the summary, so there is no gap to race.
+        with engine.connect() as conn:
+            if is_run_alive(conn, run.run_id):
                 continue
-            why = f"its process {run.owner or '(unknown)'} is gone"
-            if _close(engine, run.run_id, why):
-                closed.append(run.run_id)
+        why = f"its process {run.owner or '(unknown)'} is gone"
+        if _close(engine, run.run_id, why):
+            closed.append(run.run_id)
     return closed
 
 

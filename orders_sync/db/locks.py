@@ -17,6 +17,16 @@ import sqlalchemy as sa
 STORE_NAMESPACE = "orders_sync:store:"
 RUN_NAMESPACE = "orders_sync:run:"
 
+_HELD_BY_ME = sa.text(
+    """
+    SELECT EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+          AND ((classid::bigint << 32) | objid::bigint) = :k AND objsubid = 1
+    )
+    """
+)
+
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory lock key for ``name``."""
@@ -30,45 +40,96 @@ def store_lock_key(store_code: str) -> int:
 
 
 def run_lock_key(run_id: str) -> int:
-    """The advisory lock key that marks a run as alive while its owner holds it."""
+    """The advisory lock key that marks a run as alive while anyone holds it."""
     return lock_key(RUN_NAMESPACE + run_id)
 
 
+class HeldLock:
+    """An advisory lock taken (or not) on a connection of its own; truthy when held."""
+
+    def __init__(self, engine: sa.Engine, key: int, *, shared: bool) -> None:
+        self._engine = engine
+        self._key = key
+        self._function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        self._conn: sa.Connection | None = None
+        self.acquired = self._try()
+
+    def __bool__(self) -> bool:
+        return self.acquired
+
+    def _try(self) -> bool:
+        self._conn = self._engine.connect()
+        acquired = bool(
+            self._conn.execute(
+                sa.text(f"SELECT {self._function}(:k)"), {"k": self._key}
+            ).scalar_one()
+        )
+        self._conn.commit()
+        return acquired
+
+    def verify(self) -> bool:
+        """Whether the lock is still held; if its connection died, take it again if free.
+
+        A lost connection (an operator's ``pg_terminate_backend``, a network cut) releases
+        the lock silently; checking before each unit of work keeps "one job per store".
+        """
+        if not self.acquired:
+            return False
+        try:
+            assert self._conn is not None
+            held = bool(self._conn.execute(_HELD_BY_ME, {"k": self._key}).scalar_one())
+            self._conn.commit()
+        except sa.exc.DBAPIError:
+            held = False
+        if not held:
+            self.release()
+            self.acquired = self._try()
+        return self.acquired
+
+    def release(self) -> None:
+        """Unlock and close the connection (errors of a dead connection are ignored)."""
+        if self._conn is None:
+            return
+        with contextlib.suppress(sa.exc.DBAPIError):
+            if self.acquired:
+                unlock = (
+                    "pg_advisory_unlock_shared"
+                    if "shared" in self._function
+                    else ("pg_advisory_unlock")
+                )
+                self._conn.execute(sa.text(f"SELECT {unlock}(:k)"), {"k": self._key})
+                self._conn.commit()
+        with contextlib.suppress(sa.exc.DBAPIError):
+            self._conn.close()
+        self._conn = None
+
+
 @contextlib.contextmanager
-def advisory_lock(engine: sa.Engine, key: int) -> Iterator[bool]:
+def advisory_lock(engine: sa.Engine, key: int, *, shared: bool = False) -> Iterator[HeldLock]:
     """Try to take session-level advisory lock ``key`` on a connection of its own.
 
     Yields:
-        ``True`` while the lock is held; ``False`` when another session holds it (the
-        caller must then not do the locked work).
+        A :class:`HeldLock`, truthy while the lock is held and falsy when another session
+        holds it (the caller must then not do the locked work).
     """
-    conn = engine.connect()
+    lock = HeldLock(engine, key, shared=shared)
     try:
-        acquired = bool(
-            conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one()
-        )
-        conn.commit()
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                with contextlib.suppress(sa.exc.DBAPIError):
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+        yield lock
     finally:
-        with contextlib.suppress(sa.exc.DBAPIError):
-            conn.close()
+        lock.release()
 
 
 def is_locked(conn: sa.Connection, key: int) -> bool:
-    """Whether any session currently holds advisory lock ``key`` (no waiting, no taking)."""
+    """Whether any session of this database holds advisory lock ``key`` (shared or not)."""
     return bool(
         conn.execute(
             sa.text(
                 """
                 SELECT EXISTS (
                     SELECT 1 FROM pg_locks
-                    WHERE locktype = 'advisory' AND granted
+                    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                      AND database = (SELECT oid FROM pg_database
+                                      WHERE datname = current_database())
                       AND ((classid::bigint << 32) | objid::bigint) = :k
                 )
                 """

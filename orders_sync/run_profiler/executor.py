@@ -107,6 +107,7 @@ def _run_started(
             unlogged_failures=sum(
                 1 for r in results for w in r.windows if not w.logged and w.status != "success"
             ),
+            interrupted=stop_event.is_set(),
             settings=settings,
         )
     return ProfilerRun(

@@ -21,7 +21,6 @@ import sqlalchemy as sa
 
 from orders_sync import run_lifecycle
 from orders_sync.config import Settings, get_settings
-from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, stores, sync_log
 from orders_sync.db.repositories.log_facts import load_log_facts
 from orders_sync.db.repositories.pipelines import (
@@ -347,80 +346,86 @@ def run_job(
     at once. Under the lock, ``running`` rows of this store + pipeline left by a dead
     process are first closed as failed (``abandoned: ...``).
     """
-    from orders_sync.pipelines.registry import open_pipeline
-    from orders_sync.pipelines.window import WindowRequest
 
     settings = settings or get_settings()
     if stop_event is not None and stop_event.is_set():
         return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
-    with locks.advisory_lock(engine, locks.store_lock_key(job.store_code)) as acquired:
-        if not acquired:
+    with run_lifecycle.claim_store(engine, job.store_code, run_id) as claim:
+        if not claim.acquired:
+            holder = f"run {claim.busy_with}" if claim.busy_with else "another run"
             logger.warning(
-                "store %s is locked by another run: skipped",
+                "store %s is being synced by %s: skipped",
                 job.store_code,
+                holder,
                 extra={"run_id": run_id, "store_code": job.store_code, "status": "skipped"},
             )
             return JobResult(job.store_code, job.pipeline.code, skipped=True)
-        with engine.begin() as conn:
-            closed = sync_log.close_running(
-                conn,
-                pipeline_id=job.pipeline.id,
-                store_code=job.store_code,
-                error_message="abandoned: the process running this window died; "
-                f"closed by run {run_id}",
-            )
-        if closed:
-            logger.warning(
-                "store %s: closed %d abandoned running window(s)", job.store_code, closed
-            )
-        reports: list[WindowReport] = []
-        with open_pipeline(
-            job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
-        ) as pipeline:
-            for index, window in enumerate(job.windows):
-                if stop_event is not None and stop_event.is_set():
-                    return JobResult(
-                        job.store_code,
-                        job.pipeline.code,
-                        windows=tuple(reports),
-                        not_run=len(job.windows) - index,
-                    )
-                reasons = tuple(str(reason) for reason in window.reasons)
-                started = time.monotonic()
-                result = pipeline.run_window(
-                    WindowRequest(
-                        store_code=job.store_code,
-                        cost_center=job.cost_center,
-                        from_date=window.from_date,
-                        to_date=window.to_date,
-                        run_id=run_id,
-                        run_env=options.env,
-                        window_reason=",".join(reasons),
-                    )
-                )
-                report = WindowReport(
+        return _run_windows(engine, job, run_id, options, settings, claim, stop_event, on_window)
+
+
+def _run_windows(
+    engine: sa.Engine,
+    job: Job,
+    run_id: str,
+    options: ProfilerOptions,
+    settings: Settings,
+    claim: run_lifecycle.StoreClaim,
+    stop_event: threading.Event | None,
+    on_window: Callable[[WindowReport], None] | None,
+) -> JobResult:
+    from orders_sync.pipelines.registry import open_pipeline
+    from orders_sync.pipelines.window import WindowRequest
+
+    reports: list[WindowReport] = []
+
+    def stopped(index: int, crashed: str | None = None) -> JobResult:
+        return JobResult(
+            job.store_code,
+            job.pipeline.code,
+            windows=tuple(reports),
+            not_run=len(job.windows) - index,
+            crashed=crashed,
+        )
+
+    with open_pipeline(
+        job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
+    ) as pipeline:
+        for index, window in enumerate(job.windows):
+            if stop_event is not None and stop_event.is_set():
+                return stopped(index)
+            if not claim.verify():
+                return stopped(index, crashed="lost the store lock to another run")
+            reasons = tuple(str(reason) for reason in window.reasons)
+            started = time.monotonic()
+            result = pipeline.run_window(
+                WindowRequest(
                     store_code=job.store_code,
-                    pipeline=job.pipeline.code,
+                    cost_center=job.cost_center,
                     from_date=window.from_date,
                     to_date=window.to_date,
-                    status=result.status,
-                    rows_fetched=result.rows_fetched,
-                    duration_s=time.monotonic() - started,
-                    error_message=result.error_message,
-                    reasons=reasons,
-                    logged=result.log_id is not None,
+                    run_id=run_id,
+                    run_env=options.env,
+                    window_reason=",".join(reasons),
                 )
-                reports.append(report)
-                if on_window is not None:
-                    on_window(report)
-                if result.status != sync_log.SUCCESS:
-                    return JobResult(
-                        job.store_code,
-                        job.pipeline.code,
-                        windows=tuple(reports),
-                        not_run=len(job.windows) - index - 1,
-                    )
-        return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
+            )
+            report = WindowReport(
+                store_code=job.store_code,
+                pipeline=job.pipeline.code,
+                from_date=window.from_date,
+                to_date=window.to_date,
+                status=result.status,
+                rows_fetched=result.rows_fetched,
+                duration_s=time.monotonic() - started,
+                error_message=result.error_message,
+                reasons=reasons,
+                logged=result.log_id is not None,
+            )
+            reports.append(report)
+            if on_window is not None:
+                on_window(report)
+            if result.status != sync_log.SUCCESS:
+                return stopped(index + 1)
+    return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
 
 
 def finish_run(
@@ -430,6 +435,7 @@ def finish_run(
     skipped_stores: int = 0,
     crashed_jobs: int = 0,
     unlogged_failures: int = 0,
+    interrupted: bool = False,
     settings: Settings | None = None,
 ) -> RunOutcome:
     """Close the run's summary from what ``orders_sync_log`` recorded for this run.
@@ -442,6 +448,8 @@ def finish_run(
         skipped_stores: stores whose lock was held elsewhere (counted in the text).
         crashed_jobs: jobs that died of an unexpected error (each makes the run failed).
         unlogged_failures: failed windows whose log row could not even be written.
+        interrupted: the run was stopped (SIGINT/SIGTERM) before its planned work was done;
+            the run is then failed whatever its windows say.
     """
     run_lifecycle.close_run_windows(
         engine, run_id, "abandoned: the run finished while this window was running"
@@ -450,7 +458,7 @@ def finish_run(
         counts = sync_log.status_counts_for_run(conn, run_id)
         reasons = sync_log.reason_counts_for_run(conn, run_id)
         statuses = [status for (_, status), n in counts.items() for _ in range(n)]
-        if crashed_jobs or unlogged_failures:
+        if crashed_jobs or unlogged_failures or interrupted:
             statuses.append(sync_log.FAILED)
         status = overall_status(statuses)
         extra: dict[str, int] = {}
@@ -460,6 +468,8 @@ def finish_run(
             extra["crashed_jobs"] = crashed_jobs
         if unlogged_failures:
             extra["unlogged_failures"] = unlogged_failures
+        if interrupted:
+            extra["interrupted"] = 1
         if reasons.get(str(WindowReason.SETTLE)):
             extra["settle_windows"] = reasons[str(WindowReason.SETTLE)]
         text = summary_text(counts, extra)

@@ -224,3 +224,42 @@ def close_running_for_run(conn: sa.Connection, *, run_id: str, error_message: st
         {"run_id": run_id, "error_message": error_message},
     )
     return int(result.rowcount)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunningRow:
+    """A log row still ``running``."""
+
+    id: int
+    pipeline_id: int
+    run_id: str
+
+
+def running_rows_for_store(conn: sa.Connection, store_code: str) -> list[RunningRow]:
+    """Every ``running`` row of a store, whatever its pipeline and run."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, pipeline_id, run_id FROM orders_sync_log "
+            "WHERE store_code = :store_code AND status = 'running' ORDER BY id"
+        ),
+        {"store_code": store_code},
+    ).all()
+    return [RunningRow(int(i), int(p), str(r)) for i, p, r in rows]
+
+
+def close_rows(conn: sa.Connection, rows: list[RunningRow], error_message: str) -> int:
+    """Close the given rows as failed if they are still ``running``."""
+    closed = 0
+    for row in rows:
+        result = conn.execute(
+            sa.text(
+                """
+                UPDATE orders_sync_log
+                SET status = 'failed', error_message = :error_message, pipeline_id = :pipeline_id
+                WHERE id = :id AND pipeline_id = :pipeline_id AND status = 'running'
+                """
+            ),
+            {"id": row.id, "pipeline_id": row.pipeline_id, "error_message": error_message},
+        )
+        closed += int(result.rowcount)
+    return closed
