@@ -199,6 +199,10 @@ class LocalAirflow:
         pgdata = (options.state_dir / "pgdata").resolve()
         self._started_database = embedded._running_server(pgdata) is None
         server = embedded.ensure_running(options.state_dir, durable=options.durable)
+        if not self._secrets_path.exists():
+            # Connections in an older metadata database are encrypted with a Fernet key that
+            # went with the old AIRFLOW_HOME: start both afresh, together.
+            self._drop_metadata_database(server)
         embedded.create_database(server, options.metadata_database)
         self.metadata_url = server.url(options.metadata_database, driver="postgresql+psycopg2")
         self.orders_url = options.orders_database_url or server.url(embedded.APP_DATABASE)
@@ -240,9 +244,19 @@ class LocalAirflow:
             seed_demo_stores(Settings(database_url=self.orders_url))
         dispose_engines()
 
+    @property
+    def _secrets_path(self) -> Path:
+        return self.options.airflow_home / "local_secrets.json"
+
+    def _drop_metadata_database(self, server: Any) -> None:
+        import psycopg
+
+        with psycopg.connect(server.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.options.metadata_database}" WITH (FORCE)')
+
     def _local_secrets(self) -> dict[str, str]:
         """Secrets generated once per ``AIRFLOW_HOME`` (stable across restarts)."""
-        path = self.options.airflow_home / "local_secrets.json"
+        path = self._secrets_path
         if path.exists():
             stored: dict[str, str] = json.loads(path.read_text())
             return stored
@@ -317,19 +331,7 @@ class LocalAirflow:
 
     def connections(self) -> list[dict[str, Any]]:
         """The connections this stack creates (the orders DB, and the CRMs when known)."""
-        url = make_url(self.orders_url)
-        connections: list[dict[str, Any]] = [
-            {
-                "connection_id": ORDERS_DB_CONN_ID,
-                "conn_type": "postgres",
-                "description": "orders_sync: the orders database",
-                "host": url.host,
-                "port": url.port,
-                "login": url.username,
-                "password": url.password,
-                "schema": url.database,
-            }
-        ]
+        connections = [orders_db_connection(self.orders_url)]
         crms = (
             (TD_CRM_CONN_ID, "TD", LOCAL_TD_TOKEN, "TD reporting API"),
             (UC_CRM_CONN_ID, "UC", LOCAL_UC_TOKEN, "UC GST API"),
@@ -337,18 +339,22 @@ class LocalAirflow:
         for conn_id, prefix, local_token, what in crms:
             base_url = self.simulator_url or os.environ.get(f"{prefix}_API_BASE_URL")
             token = local_token if self.simulator_url else os.environ.get(f"{prefix}_API_TOKEN")
-            if not base_url:
-                continue
-            connections.append(
-                {
-                    "connection_id": conn_id,
-                    "conn_type": "http",
-                    "description": f"orders_sync: {what}",
-                    "host": base_url,
-                    "password": token,
-                }
-            )
+            if base_url:
+                connections.append(
+                    {
+                        "connection_id": conn_id,
+                        "conn_type": "http",
+                        "description": f"orders_sync: {what}",
+                        "host": base_url,
+                        "password": token,
+                    }
+                )
         return connections
+
+    def use_orders_database(self, url: str) -> None:
+        """Point the ``orders_sync_db`` connection at ``url`` (tasks read it when they start)."""
+        self.orders_url = url
+        self.api.upsert_connections([orders_db_connection(url)])
 
     def _airflow_bin(self) -> str:
         return str(Path(sys.executable).with_name("airflow"))
@@ -439,6 +445,21 @@ class LocalAirflow:
             dispose_engines()
             embedded.stop(self.options.state_dir)
             self._started_database = False
+
+
+def orders_db_connection(url: str) -> dict[str, Any]:
+    """The ``orders_sync_db`` connection (REST API body) of a PostgreSQL URL."""
+    parsed = make_url(url)
+    return {
+        "connection_id": ORDERS_DB_CONN_ID,
+        "conn_type": "postgres",
+        "description": "orders_sync: the orders database",
+        "host": parsed.host,
+        "port": parsed.port,
+        "login": parsed.username,
+        "password": parsed.password,
+        "schema": parsed.database,
+    }
 
 
 def _parser() -> argparse.ArgumentParser:

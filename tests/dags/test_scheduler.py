@@ -90,6 +90,18 @@ def _log(engine: sa.Engine, run_id: str) -> list[dict[str, Any]]:
         ]
 
 
+def _listener_line(stack: LocalAirflow, dag_run_id: str, timeout_s: float = 15) -> str:
+    """The line the plugin's listener wrote to the scheduler log for this DAG run."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        log = (stack.logs_dir / "scheduler.log").read_text(errors="replace")
+        lines = [line for line in log.splitlines() if f"{DAG_ID} {dag_run_id} " in line]
+        if lines:
+            return lines[-1]
+        assert time.monotonic() < deadline, f"no listener line for {dag_run_id}"
+        time.sleep(0.5)
+
+
 def _store_intervals(rows: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     """Per store: from its first window's start to its last window's end."""
     spans: dict[str, list[Any]] = {}
@@ -166,6 +178,7 @@ def test_mapped_tasks_honour_the_pool_and_the_runs_max_workers(
         assert max_concurrency(_store_intervals(rows)) == 2
         assert max_concurrency(_ti_intervals(tis)) <= STACK_POOL_SLOTS
         assert summary_row(engine, run_id)["overall_status"] == "success"
+        assert " success in " in _listener_line(stack, run["dag_run_id"])
     finally:
         engine.dispose()
 
@@ -200,6 +213,7 @@ def test_mapped_tasks_honour_the_pool_and_the_runs_max_workers(
         summary = summary_row(engine, run_id)
         assert summary["finished_at"] is not None
         assert summary["overall_status"] == "failed"
+        assert " failed in " in _listener_line(stack, run["dag_run_id"])
         assert Counter(row["status"] for row in rows if row["store_code"] == "S3") == {
             "success": 5,  # S3 starts 260 days back: five 30-day windows end before day -100
             "failed": 1,
