@@ -32,9 +32,8 @@ from orders_sync.cli import (
     run_main,
 )
 from orders_sync.config import Settings, get_settings
-from orders_sync.db import locks
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.db.repositories import run_summaries, sync_log
+from orders_sync.db.repositories import run_summaries
 from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import (
     TD_ORDERS_SYNC,
@@ -205,9 +204,10 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
     """Open the run's summary row, run one window per store, close the row.
 
     Like the profiler, the run holds its liveness lock (:func:`run_lifecycle.hold_run`) for
-    its whole life, so nobody closes it as abandoned while it runs, and each window runs
-    under its store's advisory lock, so it never overlaps a profiler job of that store. A
-    store locked by another run is skipped; its window did not happen, so it counts as
+    its whole life, so nobody closes it as abandoned while it runs, and claims each store
+    with :func:`run_lifecycle.claim_store` (the store's advisory lock, shared with the
+    profiler), so a window never overlaps a profiler job of that store. A store another
+    run has is skipped; its window did not happen, so it counts as
     failed in the roll-up (``skipped_stores=N`` in the summary text).
 
     Returns:
@@ -257,12 +257,15 @@ def _run_locked(
     run_id: str,
     store: store_master.StoreRow,
 ) -> WindowResult | None:
-    """One store's window under the store's lock; ``None`` when another run holds it."""
-    with locks.advisory_lock(engine, locks.store_lock_key(store.store_code)) as acquired:
-        if not acquired:
+    """One store's window under :func:`run_lifecycle.claim_store` (the store's lock, with
+    abandoned ``running`` rows closed first); ``None`` when another run has the store."""
+    with run_lifecycle.claim_store(engine, store.store_code, run_id) as claim:
+        if not claim.acquired:
+            holder = f" ({claim.busy_with})" if claim.busy_with else ""
             logger.warning(
-                "store %s is locked by another run: skipped",
+                "store %s is locked by another run%s: skipped",
                 store.store_code,
+                holder,
                 extra={
                     "run_id": run_id,
                     "pipeline": run.code,
@@ -271,20 +274,6 @@ def _run_locked(
                 },
             )
             return None
-        # Under the lock no live process owns a 'running' row of this store: any is left
-        # by a dead one.
-        with engine.begin() as conn:
-            closed = sync_log.close_running(
-                conn,
-                pipeline_id=run.pipeline_id,
-                store_code=store.store_code,
-                error_message=f"abandoned: the process running this window died; "
-                f"closed by run {run_id}",
-            )
-        if closed:
-            logger.warning(
-                "store %s: closed %d abandoned running window(s)", store.store_code, closed
-            )
         return pipeline.run_window(
             WindowRequest(
                 store_code=store.store_code,
