@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pendulum
 import pytest
 import sqlalchemy as sa
 
@@ -295,3 +296,27 @@ def test_json_log_lines_carry_the_window_fields(
     for record in window_records:
         for field in ("run_id", "store_code", "pipeline", "to_date", "duration_ms"):
             assert field in record, record
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    ["Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kolkata"],
+    ids=["UTC+14", "UTC-12", "IST"],
+)
+def test_today_is_computed_in_the_pipeline_timezone(
+    engine: sa.Engine, db_url: str, live_sim: SimulatorServer, real_today: dt.date, timezone: str
+) -> None:
+    seed_stores(engine, stores(real_today)[1:2])  # A002, nothing logged yet
+    before = pendulum.now(timezone).date()
+
+    finished = cli.run(
+        ["--window-days", "7", "--dry-run"],
+        cli_env(db_url, live_sim, ORDERS_SYNC_TIMEZONE=timezone),
+    )
+
+    after = pendulum.now(timezone).date()
+    assert finished.returncode == 0, finished.stderr
+    (windows_,) = plan_sections(finished.stdout).values()
+    last_to = dt.date.fromisoformat(list(windows_)[-1].split("..")[1])
+    assert last_to in {before, after}
+    assert f"today {last_to}" in finished.stdout
