@@ -8,17 +8,12 @@ list, so a caller can write each source request atomically.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Iterator
-from types import TracebackType
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-import httpx
-
-from orders_sync.sources.api_session import ApiSession
+from orders_sync.sources.api_client import ApiClient
 from orders_sync.sources.errors import PageContext, SourceDataError
 from orders_sync.sources.models import TdOrder, TdSale
-from orders_sync.sources.retry import RetryPolicy
 from orders_sync.sources.spans import split_date_range
 
 ORDERS_PATH = "/reports/order-report"
@@ -29,7 +24,7 @@ MAX_PAGE_SIZE = 500
 _Row = TypeVar("_Row", TdOrder, TdSale)
 
 
-class TdClient:
+class TdClient(ApiClient):
     """The TD reporting API for any number of stores, over one connection pool.
 
     Args:
@@ -48,61 +43,14 @@ class TdClient:
         ConfigurationError: the base URL or the token is unusable.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout_s: float = 30.0,
-        max_attempts: int = 5,
-        backoff_base_s: float = 0.5,
-        retry_after_cap_s: float = 60.0,
-        page_size: int = MAX_PAGE_SIZE,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        self.base_url = base_url
-        self.page_size = page_size
-        self._session = ApiSession(
-            api_name="TD",
-            base_url=base_url,
-            auth_headers={"Authorization": f"Bearer {token}"},
-            secret=token,
-            token_setting="TD_API_TOKEN",
-            timeout_s=timeout_s,
-            policy=RetryPolicy(
-                max_attempts=max_attempts,
-                backoff_base_s=backoff_base_s,
-                retry_after_cap_s=retry_after_cap_s,
-                sleep=sleep,
-            ),
-            transport=transport,
-        )
+    API_NAME = "TD"
+    TOKEN_SETTING = "TD_API_TOKEN"
+    MAX_PAGE_SIZE = MAX_PAGE_SIZE
 
-    def __enter__(self) -> TdClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"TdClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._session.close()
-
-    @property
-    def requests_made(self) -> int:
-        """HTTP requests sent so far, retries included."""
-        return self._session.requests_made
+    @staticmethod
+    def auth_headers(token: str) -> Mapping[str, str]:
+        """``Authorization: Bearer <token>``."""
+        return {"Authorization": f"Bearer {token}"}
 
     def iter_order_pages(
         self, store_code: str, from_date: dt.date, to_date: dt.date

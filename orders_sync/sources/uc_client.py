@@ -8,17 +8,12 @@ cursor page of every span is walked and yielded as one validated list.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Iterator
-from types import TracebackType
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-import httpx
-
-from orders_sync.sources.api_session import ApiSession
+from orders_sync.sources.api_client import ApiClient
 from orders_sync.sources.errors import PageContext, SourceDataError
 from orders_sync.sources.models import UcGstLine
-from orders_sync.sources.retry import RetryPolicy
 from orders_sync.sources.spans import split_date_range
 
 GST_PATH = "/api/gst-report"
@@ -26,7 +21,7 @@ MAX_SPAN_DAYS = 62
 MAX_LIMIT = 1000
 
 
-class UcClient:
+class UcClient(ApiClient):
     """The UC GST API for any number of stores, over one connection pool.
 
     Args:
@@ -45,61 +40,14 @@ class UcClient:
         ConfigurationError: the base URL or the token is unusable.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout_s: float = 30.0,
-        max_attempts: int = 5,
-        backoff_base_s: float = 0.5,
-        retry_after_cap_s: float = 60.0,
-        page_size: int = MAX_LIMIT,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        if not 1 <= page_size <= MAX_LIMIT:
-            raise ValueError(f"page_size must be within 1..{MAX_LIMIT}, got {page_size}")
-        self.base_url = base_url
-        self.page_size = page_size
-        self._session = ApiSession(
-            api_name="UC",
-            base_url=base_url,
-            auth_headers={"X-Api-Key": token},
-            secret=token,
-            token_setting="UC_API_TOKEN",
-            timeout_s=timeout_s,
-            policy=RetryPolicy(
-                max_attempts=max_attempts,
-                backoff_base_s=backoff_base_s,
-                retry_after_cap_s=retry_after_cap_s,
-                sleep=sleep,
-            ),
-            transport=transport,
-        )
+    API_NAME = "UC"
+    TOKEN_SETTING = "UC_API_TOKEN"
+    MAX_PAGE_SIZE = MAX_LIMIT
 
-    def __enter__(self) -> UcClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"UcClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._session.close()
-
-    @property
-    def requests_made(self) -> int:
-        """HTTP requests sent so far, retries included."""
-        return self._session.requests_made
+    @staticmethod
+    def auth_headers(token: str) -> Mapping[str, str]:
+        """``X-Api-Key: <token>``."""
+        return {"X-Api-Key": token}
 
     def iter_gst_pages(
         self, store_code: str, from_date: dt.date, to_date: dt.date
