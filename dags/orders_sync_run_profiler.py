@@ -103,7 +103,9 @@ def orders_sync_run_profiler() -> None:
     def start(params=None, dag_run=None) -> dict:
         from orders_sync.airflow_support import tasks
 
-        return tasks.start(params, airflow_run_id=dag_run.run_id, conf=dag_run.conf)
+        return tasks.start(
+            params, dag_id=dag_run.dag_id, airflow_run_id=dag_run.run_id, conf=dag_run.conf
+        )
 
     @task(execution_timeout=dt.timedelta(minutes=10))
     def plan(start_info: dict) -> list:

@@ -95,19 +95,30 @@ def options_from_params(params: Mapping[str, Any], conf: Mapping[str, Any] | Non
 
 
 def start(
-    params: Mapping[str, Any], *, airflow_run_id: str, conf: Mapping[str, Any] | None = None
+    params: Mapping[str, Any],
+    *,
+    dag_id: str,
+    airflow_run_id: str,
+    conf: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate the conf, check the stores, insert ``pipeline_run_summaries`` (running).
 
     Nothing is written when the conf is wrong or names an unknown store. A dry run writes
-    nothing at all and gets ``run_id`` ``None``.
+    nothing at all and gets ``run_id`` ``None``. The summary is owned by the DAG run
+    (``airflow`` owner ``<dag_id>/<dag run id>``): a command-line run never closes it. With
+    ``max_active_runs=1`` every earlier run of the DAG has ended, so a summary an earlier
+    DAG run left ``running`` (its worker killed before ``finish``) is closed here, as are
+    those of dead command-line runs (:func:`run_lifecycle.close_abandoned_runs`).
 
     Returns:
         ``{"run_id": str | None, "options": dict}`` for the next tasks.
     """
+    from orders_sync import run_lifecycle
     from orders_sync.db.engine import check_connection, get_engine
+    from orders_sync.db.repositories.run_summaries import AIRFLOW_OWNER
     from orders_sync.run_profiler import service
 
+    owner = f"{dag_id}/{airflow_run_id}"
     with _usage_errors_fail_fast():
         settings = task_settings()
         options = options_from_params(params, conf)
@@ -117,8 +128,16 @@ def start(
             service.select_stores(conn, options)  # an unknown --store-code fails here
         run_id = None
         if not options.dry_run:
+            run_lifecycle.close_abandoned_runs(
+                engine, airflow_owner_prefix=f"{dag_id}/", current_owner=owner
+            )
             run_id = service.start_run(
-                engine, options, settings, run_id=profiler_run_id(airflow_run_id)
+                engine,
+                options,
+                settings,
+                run_id=profiler_run_id(airflow_run_id),
+                owner_kind=AIRFLOW_OWNER,
+                owner=owner,
             )
     logger.info("profiler run %s started for DAG run %s", run_id, airflow_run_id)
     return {"run_id": run_id, "options": options.to_dict()}

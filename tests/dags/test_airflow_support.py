@@ -350,3 +350,26 @@ def test_the_library_imports_without_airflow() -> None:
         "assert not [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
+
+
+def test_a_dag_runs_summary_survives_cli_starts_until_the_next_dag_run(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orders_sync import run_lifecycle
+    from tests.dags.conftest import seed_stores
+
+    monkeypatch.setattr(tasks, "task_settings", get_settings)  # the test's database
+    seed_stores(engine, [("A001", "TD", 10)], dt.date.today())
+    dag = "orders_sync_run_profiler"
+    first = tasks.start({"env": "test"}, dag_id=dag, airflow_run_id="manual__1")["run_id"]
+    run_lifecycle.close_abandoned_runs(engine)  # what every command-line run does first
+    with engine.connect() as conn:
+        assert run_summaries.get_run(conn, first).overall_status == "running"  # type: ignore[union-attr]
+
+    # The next DAG run (max_active_runs=1: the first has ended) closes what it left running.
+    second = tasks.start({"env": "test"}, dag_id=dag, airflow_run_id="manual__2")["run_id"]
+    with engine.connect() as conn:
+        closed, current = run_summaries.get_run(conn, first), run_summaries.get_run(conn, second)
+    assert closed is not None and closed.overall_status == "failed"
+    assert "abandoned" in (closed.summary_text or "")
+    assert current is not None and current.overall_status == "running"
