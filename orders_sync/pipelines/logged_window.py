@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from orders_sync.db.repositories import sync_log
 from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts
+from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter
 from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
 
@@ -258,3 +259,47 @@ def _log_result(outcome: WindowResult, request: WindowRequest) -> None:
             "error_message": outcome.error_message,
         },
     )
+
+
+class LoggedPipeline:
+    """Base of the two pipelines: ``pipeline_id`` resolved once, :meth:`parts` run logged.
+
+    Args:
+        engine: the orders database.
+        pipeline_id: ``pipelines.id`` of :attr:`code` if already known; else resolved here.
+        batch_rows: rows of whole source pages written per transaction.
+
+    Raises:
+        ConfigurationError: ``pipelines`` has no row for :attr:`code`.
+    """
+
+    code: str
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        pipeline_id: int | None = None,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+    ) -> None:
+        self.engine = engine
+        self.batch_rows = batch_rows
+        if pipeline_id is None:
+            with engine.connect() as conn:
+                pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
+        self.pipeline_id: int = pipeline_id
+
+    def parts(self) -> Sequence[WindowPart]:
+        """The parts of a window, in order."""
+        raise NotImplementedError
+
+    def run_window(self, request: WindowRequest) -> WindowResult:
+        """Sync one store over one window; never raises for a window failure."""
+        return run_logged_window(
+            self.engine,
+            code=self.code,
+            pipeline_id=self.pipeline_id,
+            request=request,
+            parts=self.parts(),
+            batch_rows=self.batch_rows,
+        )

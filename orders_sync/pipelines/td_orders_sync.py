@@ -20,10 +20,9 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, resolve_pipeline_ids
-from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC
+from orders_sync.pipelines.logged_window import LoggedPipeline, WindowPart
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
-from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.models import TdOrder, TdSale
 
 
@@ -39,7 +38,7 @@ class TdSource(Protocol):
     ) -> Iterator[list[TdSale]]: ...
 
 
-class TdOrdersSync:
+class TdOrdersSync(LoggedPipeline):
     """The TD pipeline: orders, then sales, for one store + window per call.
 
     Final status (requirement §C): ``success`` when every part that ran succeeded;
@@ -74,15 +73,10 @@ class TdOrdersSync:
     ) -> None:
         if orders_only and sales_only:
             raise ValueError("orders_only and sales_only are mutually exclusive")
-        self.engine = engine
+        super().__init__(engine, pipeline_id=pipeline_id, batch_rows=batch_rows)
         self.client = client
-        self.batch_rows = batch_rows
         self.orders_only = orders_only
         self.sales_only = sales_only
-        if pipeline_id is None:
-            with engine.connect() as conn:
-                pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
-        self.pipeline_id: int = pipeline_id
 
     def __repr__(self) -> str:
         flags = " orders_only" if self.orders_only else " sales_only" if self.sales_only else ""
@@ -97,17 +91,6 @@ class TdOrdersSync:
         if self.sales_only:
             return (sales,)
         return (orders, sales)
-
-    def run_window(self, request: WindowRequest) -> WindowResult:
-        """Sync one store over one window; never raises for a window failure."""
-        return run_logged_window(
-            self.engine,
-            code=self.code,
-            pipeline_id=self.pipeline_id,
-            request=request,
-            parts=self.parts(),
-            batch_rows=self.batch_rows,
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

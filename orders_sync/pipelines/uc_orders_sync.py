@@ -20,10 +20,9 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from orders_sync.db.repositories.orders_data import UC_ORDERS
-from orders_sync.db.repositories.pipelines import UC_ORDERS_SYNC, resolve_pipeline_ids
-from orders_sync.pipelines.logged_window import WindowPart, run_logged_window
+from orders_sync.db.repositories.pipelines import UC_ORDERS_SYNC
+from orders_sync.pipelines.logged_window import LoggedPipeline, WindowPart
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
-from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.models import UcGstLine
 
 
@@ -35,7 +34,7 @@ class UcSource(Protocol):
     ) -> Iterator[list[UcGstLine]]: ...
 
 
-class UcOrdersSync:
+class UcOrdersSync(LoggedPipeline):
     """The UC pipeline: GST lines into ``uc_orders``, for one store + window per call.
 
     Final status ``success`` or ``failed``; ``orders_pulled_at`` is set when the GST lines
@@ -62,13 +61,8 @@ class UcOrdersSync:
         pipeline_id: int | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
-        self.engine = engine
+        super().__init__(engine, pipeline_id=pipeline_id, batch_rows=batch_rows)
         self.client = client
-        self.batch_rows = batch_rows
-        if pipeline_id is None:
-            with engine.connect() as conn:
-                pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
-        self.pipeline_id: int = pipeline_id
 
     def __repr__(self) -> str:
         return f"<UcOrdersSync pipeline_id={self.pipeline_id}>"
@@ -76,17 +70,6 @@ class UcOrdersSync:
     def parts(self) -> Sequence[WindowPart]:
         """The one part: GST lines, logged as orders."""
         return (WindowPart("gst", "orders", self.client.iter_gst_pages, UC_ORDERS),)
-
-    def run_window(self, request: WindowRequest) -> WindowResult:
-        """Sync one store over one window; never raises for a window failure."""
-        return run_logged_window(
-            self.engine,
-            code=self.code,
-            pipeline_id=self.pipeline_id,
-            request=request,
-            parts=self.parts(),
-            batch_rows=self.batch_rows,
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
