@@ -36,6 +36,7 @@ class Settings:
         td_api_base_url / td_api_token: TD reporting API; ``None`` means the simulator.
         uc_api_base_url / uc_api_token: UC GST API; ``None`` means the simulator.
         settle_days: default ``--settle-days`` (0 keeps the requirement's plan exactly).
+        max_workers: default ``--max-workers``; in Airflow also the ``orders_sync`` pool size.
         http_timeout_s: per-request timeout of the CRM clients.
         http_max_attempts: attempts per request before a transient error is final.
         http_backoff_base_s: first back-off delay; doubles each attempt, with jitter.
@@ -51,6 +52,7 @@ class Settings:
     uc_api_base_url: str | None = None
     uc_api_token: str | None = None
     settle_days: int = 0
+    max_workers: int = 3
     http_timeout_s: float = 30.0
     http_max_attempts: int = 5
     http_backoff_base_s: float = 0.5
@@ -69,6 +71,8 @@ class Settings:
             raise ConfigurationError("ORDERS_SYNC_ENV must not be empty.")
         if self.settle_days < 0:
             raise ConfigurationError("ORDERS_SYNC_SETTLE_DAYS must be 0 or more.")
+        if self.max_workers < 1:
+            raise ConfigurationError("ORDERS_SYNC_MAX_WORKERS must be 1 or more.")
         if self.http_max_attempts < 1:
             raise ConfigurationError("ORDERS_SYNC_HTTP_MAX_ATTEMPTS must be 1 or more.")
         if self.http_timeout_s <= 0:
@@ -130,6 +134,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         uc_api_base_url=_opt(env, "UC_API_BASE_URL"),
         uc_api_token=_opt(env, "UC_API_TOKEN"),
         settle_days=_int(env, "ORDERS_SYNC_SETTLE_DAYS", 0),
+        max_workers=_int(env, "ORDERS_SYNC_MAX_WORKERS", 3),
         http_timeout_s=_float(env, "ORDERS_SYNC_HTTP_TIMEOUT", 30.0),
         http_max_attempts=_int(env, "ORDERS_SYNC_HTTP_MAX_ATTEMPTS", 5),
         http_backoff_base_s=_float(env, "ORDERS_SYNC_HTTP_BACKOFF_BASE", 0.5),

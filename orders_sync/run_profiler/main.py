@@ -72,9 +72,9 @@ def build_parser(settings: Settings) -> CommandParser:
     parser.add_argument(
         "--max-workers",
         type=int,
-        default=service.DEFAULT_MAX_WORKERS,
+        default=settings.max_workers,
         metavar="M",
-        help="stores synced in parallel (default 3)",
+        help="stores synced in parallel (default ORDERS_SYNC_MAX_WORKERS or 3)",
     )
     parser.add_argument(
         "--force",
