@@ -289,7 +289,6 @@ class LocalAirflow:
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__PARALLELISM": str(max(8, options.max_workers + 4)),
-                "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings_from_env().pipeline_timezone,
                 "AIRFLOW__CORE__FERNET_KEY": local["fernet_key"],
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
@@ -303,12 +302,14 @@ class LocalAirflow:
                 # free ones let two stacks (tests, a benchmark, make airflow) coexist.
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                # Its health server would take the fixed port 8974 (the REST API says enough).
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
                 "ORDERS_SYNC_MAX_WORKERS": str(options.max_workers),
                 "ORDERS_SYNC_STATE_DIR": str(options.state_dir),
             }
         )
         env.update(options.extra_env)
+        env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", settings_from_env(env).pipeline_timezone)
         return env
 
     def _crm_configured(self) -> bool:

@@ -22,10 +22,13 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orders_sync.config import Settings, override_settings
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from orders_sync.run_profiler.service import ProfilerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +80,9 @@ def profiler_run_id(airflow_run_id: str) -> str:
     return f"{_RUN_ID_PREFIX}{readable}-{uuid.uuid4().hex[:12]}"
 
 
-def options_from_params(params: Mapping[str, Any], conf: Mapping[str, Any] | None = None) -> Any:
+def options_from_params(
+    params: Mapping[str, Any], conf: Mapping[str, Any] | None = None
+) -> ProfilerOptions:
     """:class:`ProfilerOptions` from the run's params; conf keys that are no option are refused.
 
     Raises:
