@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,13 +28,19 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.EmbeddedServer]:
-    """A real PostgreSQL server for the whole session."""
-    state_dir = tmp_path_factory.mktemp("embedded_pg")
+def pg_server() -> Iterator[embedded.EmbeddedServer]:
+    """A real PostgreSQL server for the whole session.
+
+    Its data lives outside pytest's ``tmp_path`` tree on purpose: pytest prunes old base
+    temp directories and resets their permissions, which would pull the data directory
+    from under a server still used by a concurrent session.
+    """
+    state_dir = Path(tempfile.mkdtemp(prefix="orders_sync_test_pg_"))
     server = embedded.ensure_running(state_dir, durable=False)
     yield server
     dispose_engines()
     embedded.stop(state_dir)
+    shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
