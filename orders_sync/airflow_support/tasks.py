@@ -196,6 +196,10 @@ def _stop_on_sigterm() -> Iterator[threading.Event]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _job_name(job: Mapping[str, Any]) -> tuple[str, str]:
+    return str(job["store_code"]), str(job["pipeline"])
+
+
 def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskInstanceLike) -> None:
     """Run one store + pipeline's windows in order, under its advisory lock and a run slot.
 
@@ -237,10 +241,6 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
         )
 
 
-def _job_name(job: Mapping[str, Any]) -> tuple[str, str]:
-    return str(job["store_code"]), str(job["pipeline"])
-
-
 def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     """Write the run's summary from ``orders_sync_log`` (runs whatever happened upstream).
 
@@ -249,22 +249,26 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     the run failed.
 
     Returns:
-        ``{"run_id", "overall_status", "summary_text", "crashed", "problems"}``;
-        ``{"run_id": None, ...}`` for a dry run or a run that never started.
+        ``{"run_id", "overall_status", "summary_text", "problems"}`` for ``check``;
+        ``run_id`` is ``None`` for a dry run (success) or a run that never started (failed).
     """
     from orders_sync.db.engine import get_engine
     from orders_sync.run_profiler import service
 
     start_info = ti.xcom_pull(task_ids=START_TASK)
-    if not start_info or start_info.get("run_id") is None:
-        started = bool(start_info)
+    if not start_info:
         return {
             "run_id": None,
-            "started": started,
-            "dry_run": started,
-            "overall_status": "success" if started else "failed",
-            "summary_text": "dry run: nothing written" if started else "the run did not start",
-            "problems": [] if started else ["the start task failed"],
+            "overall_status": "failed",
+            "summary_text": "the run did not start",
+            "problems": ["the start task failed"],
+        }
+    if start_info["run_id"] is None:
+        return {
+            "run_id": None,
+            "overall_status": "success",
+            "summary_text": "dry run: nothing written",
+            "problems": [],
         }
     run_id = str(start_info["run_id"])
     jobs: list[Mapping[str, Any]] | None = ti.xcom_pull(task_ids=PLAN_TASK)
@@ -299,8 +303,6 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     logger.info("run %s: %s — %s", run_id, outcome.overall_status, outcome.summary_text)
     return {
         "run_id": run_id,
-        "started": True,
-        "dry_run": False,
         "overall_status": outcome.overall_status,
         "summary_text": outcome.summary_text,
         "problems": problems,
