@@ -130,12 +130,9 @@ def test_kill_9_at_random_points_then_one_clean_run_leaves_nothing_running(
         windows_running = conn.execute(
             sa.text("SELECT count(*) FROM orders_sync_log WHERE status = 'running'")
         ).scalar_one()
-        abandoned = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM pipeline_run_summaries "
-                "WHERE overall_status = 'failed' AND summary_text LIKE 'abandoned: %'"
-            )
-        ).scalar_one()
+        summaries = conn.execute(
+            sa.text("SELECT overall_status, summary_text FROM pipeline_run_summaries")
+        ).all()
         td_keys = set(conn.execute(sa.text("SELECT store_code, order_number FROM td_orders")).all())
         sale_keys = set(
             conn.execute(sa.text("SELECT store_code, transaction_id FROM td_sales")).all()
@@ -143,7 +140,12 @@ def test_kill_9_at_random_points_then_one_clean_run_leaves_nothing_running(
         uc_keys = set(conn.execute(sa.text("SELECT store_code, invoice_no FROM uc_orders")).all())
     assert left_running == 0
     assert windows_running == 0
-    assert abandoned == killed
+    # A run killed before it wrote its summary leaves nothing to close; every other killed
+    # run is closed as abandoned, and only the clean run succeeded.
+    abandoned = [text for status, text in summaries if status == "failed"]
+    assert len(summaries) - len(abandoned) == 1
+    assert 1 <= len(abandoned) <= killed
+    assert all(text.startswith("abandoned: its process ") for text in abandoned)
     today = get_settings().today()
     truth_td = {(s, o.order_number) for s in TD_STORES
                 for o in simulator.truth_td_orders(s, seeded, today)}  # fmt: skip
