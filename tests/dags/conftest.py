@@ -7,12 +7,17 @@ stack of processes (:class:`~orders_sync.airflow_support.local_stack.LocalAirflo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -205,43 +210,91 @@ _other_counter = itertools.count()
 STACK_POOL_SLOTS = 3
 
 
+@dataclasses.dataclass
+class RunningStack:
+    """A local Airflow started by ``scripts/airflow_local.sh``, as its banner describes it."""
+
+    api: Any
+    api_url: str
+    simulator_url: str
+    logs_dir: Path
+
+    def use_orders_database(self, url: str) -> None:
+        """Point the ``orders_sync_db`` connection at ``url`` (tasks read it when they start)."""
+        from orders_sync.airflow_support.local_stack import orders_db_connection
+
+        self.api.upsert_connections([orders_db_connection(url)])
+
+
 @pytest.fixture(scope="session")
-def airflow_stack(
-    pg_server: Any, template_db: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    """One real Airflow for the session: api-server, scheduler (LocalExecutor) and
-    dag-processor, metadata in a database of its own on the embedded PostgreSQL, the
-    pool ``orders_sync`` with 3 slots, the connections, one CRM simulator process.
+def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The one command, ``scripts/airflow_local.sh``, run once for the session.
 
-    Tests point the ``orders_sync_db`` connection at their own database
-    (:meth:`LocalAirflow.use_orders_database`).
+    A real Airflow: api-server, scheduler (LocalExecutor), dag-processor and triggerer, its
+    metadata in the database ``airflow`` of an embedded PostgreSQL of its own, the pool
+    ``orders_sync`` with 3 slots, the connections, one CRM simulator process. Tests point
+    the ``orders_sync_db`` connection at their own database. At the end of the session it
+    gets Ctrl-C (SIGINT), and everything it started must be gone.
     """
-    import psycopg
+    from orders_sync.airflow_support.api_client import AirflowApi
 
-    from orders_sync.airflow_support.local_stack import LocalAirflow, StackOptions
-
-    orders = f"airflow_stack_orders_{os.getpid()}"
-    with psycopg.connect(pg_server.conninfo("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{orders}" TEMPLATE "{template_db}"')
-    options = StackOptions(
-        airflow_home=tmp_path_factory.mktemp("airflow_stack"),
-        state_dir=pg_server.pgdata.parent,
-        metadata_database=f"airflow_meta_{os.getpid()}",
-        orders_database_url=pg_server.url(orders),
-        api_port=0,
-        max_workers=STACK_POOL_SLOTS,
-        components=("api-server", "scheduler", "dag-processor"),
-        seed_demo_stores=False,
-        durable=False,
-        extra_env={
-            "ORDERS_SYNC_DAG_SCHEDULE": "none",  # only the runs the tests trigger
-            "ORDERS_SYNC_TIMEZONE": TIMEZONE,
-            "ORDERS_SYNC_HTTP_MAX_ATTEMPTS": "1",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
-        },
+    state = tmp_path_factory.mktemp("airflow_local")
+    env = clean_env(
+        ORDERS_SYNC_STATE_DIR=str(state),
+        ORDERS_SYNC_MAX_WORKERS=str(STACK_POOL_SLOTS),
+        ORDERS_SYNC_DAG_SCHEDULE="none",  # only the runs the tests trigger
+        ORDERS_SYNC_TIMEZONE=TIMEZONE,
+        ORDERS_SYNC_HTTP_MAX_ATTEMPTS="1",
+        AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="600",
     )
-    with LocalAirflow(options) as stack:
+    output = state / "airflow_local.out"
+    with open(output, "w") as out:
+        script = subprocess.Popen(
+            [str(REPO / "scripts" / "airflow_local.sh"), "--port", "0", "--no-seed"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        banner = _wait_for_banner(script, output)
+        stack = RunningStack(
+            api=AirflowApi(banner["url"], "admin", banner["password"]),
+            api_url=banner["url"],
+            simulator_url=banner["crm"],
+            logs_dir=Path(banner["logs"]),
+        )
         yield stack
+        stack.api.close()
+    finally:
+        if script.poll() is None:
+            script.send_signal(signal.SIGINT)  # Ctrl-C
+        code = script.wait(timeout=90)
+    assert code == 0, output.read_text()[-3000:]
+    assert "stopping Airflow" in output.read_text()
+    for url in (stack.api_url, stack.simulator_url):
+        with pytest.raises(OSError):
+            port = int(url.rsplit(":", 1)[1])
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert not (state / "pgdata" / "postmaster.pid").exists(), "the embedded PostgreSQL is still up"
+
+
+def _wait_for_banner(script: subprocess.Popen[bytes], output: Path) -> dict[str, str]:
+    deadline = time.monotonic() + 240
+    while True:
+        text = output.read_text()
+        if "Airflow is up." in text:
+            found = {
+                "url": re.search(r"UI / API\s+(\S+)", text),
+                "password": re.search(r"login: admin / (\S+)", text),
+                "crm": re.search(r"td_crm, uc_crm -> (\S+)", text),
+                "logs": re.search(r"logs\s+(\S+)/<component>\.log", text),
+            }
+            missing = [name for name, match in found.items() if match is None]
+            assert not missing, f"the banner lacks {missing}:\n{text}"
+            return {name: match.group(1) for name, match in found.items() if match}
+        assert script.poll() is None, f"airflow_local.sh exited {script.returncode}:\n{text}"
+        assert time.monotonic() < deadline, f"airflow_local.sh did not come up:\n{text}"
+        time.sleep(0.5)
 
 
 def max_concurrency(intervals: list[tuple[Any, Any]]) -> int:

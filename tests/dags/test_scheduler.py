@@ -25,12 +25,13 @@ import pytest
 import sqlalchemy as sa
 
 from orders_sync.airflow_support.api_client import AirflowApiError
-from orders_sync.airflow_support.local_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN, LocalAirflow
+from orders_sync.airflow_support.local_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN
 from tests.dags.conftest import (
     DAG_ID,
     REPO,
     STACK_POOL_SLOTS,
     TIMEZONE,
+    RunningStack,
     clean_env,
     max_concurrency,
     profiler_run_ids,
@@ -52,13 +53,13 @@ def _today() -> dt.date:
     return pendulum.today(TIMEZONE).date()
 
 
-def _simulator(stack: LocalAirflow, path: str, body: dict[str, Any]) -> None:
+def _simulator(stack: RunningStack, path: str, body: dict[str, Any]) -> None:
     response = httpx.post(f"{stack.simulator_url}/_sim/{path}", json=body, timeout=10)
     response.raise_for_status()
 
 
 @pytest.fixture
-def stack(airflow_stack: LocalAirflow, db_url: str) -> LocalAirflow:
+def stack(airflow_stack: RunningStack, db_url: str) -> RunningStack:
     """The session's Airflow, pointed at this test's fresh database, simulator reset."""
     airflow_stack.use_orders_database(db_url)
     _simulator(airflow_stack, "reset", {})
@@ -66,7 +67,7 @@ def stack(airflow_stack: LocalAirflow, db_url: str) -> LocalAirflow:
     return airflow_stack
 
 
-def _run(stack: LocalAirflow, conf: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _run(stack: RunningStack, conf: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     run = stack.api.trigger(DAG_ID, conf)
     finished = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=240)
     return finished, stack.api.task_instances(DAG_ID, run["dag_run_id"])
@@ -90,7 +91,7 @@ def _log(engine: sa.Engine, run_id: str) -> list[dict[str, Any]]:
         ]
 
 
-def _listener_line(stack: LocalAirflow, dag_run_id: str, timeout_s: float = 15) -> str:
+def _listener_line(stack: RunningStack, dag_run_id: str, timeout_s: float = 15) -> str:
     """The line the plugin's listener wrote to the scheduler log for this DAG run."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -146,7 +147,7 @@ def _assert_summary_counts_match_log(text: str, rows: list[dict[str, Any]]) -> N
     assert {key: n for key, n in in_text.items() if n} == dict(logged), text
 
 
-def test_bad_conf_is_refused_before_a_run_exists(stack: LocalAirflow) -> None:
+def test_bad_conf_is_refused_before_a_run_exists(stack: RunningStack) -> None:
     runs_before = stack.api.request("GET", f"/dags/{DAG_ID}/dagRuns")["total_entries"]
     for conf in ({"window_days": 0}, {"sync_group": "XX"}, {"max_workers": -1}):
         with pytest.raises(AirflowApiError) as refused:
@@ -156,7 +157,7 @@ def test_bad_conf_is_refused_before_a_run_exists(stack: LocalAirflow) -> None:
 
 
 def test_mapped_tasks_honour_the_pool_and_the_runs_max_workers(
-    stack: LocalAirflow, db_url: str, other_db_url: str
+    stack: RunningStack, db_url: str, other_db_url: str
 ) -> None:
     today = _today()
     engine = sa.create_engine(db_url)
@@ -224,7 +225,7 @@ def test_mapped_tasks_honour_the_pool_and_the_runs_max_workers(
 
 
 def test_cli_and_dag_at_once_keep_each_store_single_flight(
-    stack: LocalAirflow, db_url: str
+    stack: RunningStack, db_url: str
 ) -> None:
     today = _today()
     stores = STORES[:4]
