@@ -11,7 +11,6 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
-from orders_sync.airflow_support.pools import pool_slots_from_env
 from orders_sync.config import settings_from_env
 from orders_sync.exceptions import ConfigurationError
 
@@ -61,6 +60,6 @@ def dag_config_from_env(env: Mapping[str, str] | None = None) -> DagConfig:
         timezone=settings.pipeline_timezone,
         schedule=schedule,
         env=settings.env,
-        max_workers=pool_slots_from_env(env),
+        max_workers=settings.max_workers,
         settle_days=settings.settle_days,
     )

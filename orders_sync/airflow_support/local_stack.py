@@ -43,7 +43,7 @@ from orders_sync.airflow_support.connections import (
     TD_CRM_CONN_ID,
     UC_CRM_CONN_ID,
 )
-from orders_sync.airflow_support.pools import POOL_DESCRIPTION, POOL_NAME, pool_slots_from_env
+from orders_sync.airflow_support.pools import POOL_DESCRIPTION, POOL_NAME
 from orders_sync.config import REPOSITORY_ROOT, settings_from_env
 
 DAG_ID = "orders_sync_run_profiler"
@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=settings.state_dir,
             orders_database_url=settings.database_url,
             api_port=args.port,
-            max_workers=args.max_workers or pool_slots_from_env(),
+            max_workers=args.max_workers or settings.max_workers,
             seed_demo_stores=not args.no_seed,
             unpause=not args.paused,
         )

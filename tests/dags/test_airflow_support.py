@@ -20,7 +20,6 @@ from orders_sync.airflow_support.connections import (
     settings_from_airflow,
 )
 from orders_sync.airflow_support.dag_config import dag_config_from_env
-from orders_sync.airflow_support.pools import DEFAULT_POOL_SLOTS, pool_slots_from_env
 from orders_sync.airflow_support.run_slots import run_slot
 from orders_sync.config import get_settings
 from orders_sync.db.repositories import run_summaries
@@ -156,8 +155,8 @@ def test_dag_config_refuses_bad_env(env: dict[str, str]) -> None:
 
 
 def test_pool_default_is_the_command_lines_max_workers() -> None:
-    assert DEFAULT_POOL_SLOTS == service.DEFAULT_MAX_WORKERS
-    assert pool_slots_from_env({"ORDERS_SYNC_MAX_WORKERS": "6"}) == 6
+    assert dag_config_from_env({}).max_workers == service.DEFAULT_MAX_WORKERS
+    assert dag_config_from_env({"ORDERS_SYNC_MAX_WORKERS": "6"}).max_workers == 6
 
 
 # --- run-scoped worker slots -------------------------------------------------------------
