@@ -196,8 +196,7 @@ class LocalAirflow:
         options.airflow_home.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         # A server already running (make run, the tests' server) is shared: leave it running.
-        pgdata = (options.state_dir / "pgdata").resolve()
-        self._started_database = embedded._running_server(pgdata) is None
+        self._started_database = embedded.running_server(options.state_dir) is None
         server = embedded.ensure_running(options.state_dir, durable=options.durable)
         if not self._secrets_path.exists():
             # Connections in an older metadata database are encrypted with a Fernet key that

@@ -228,9 +228,6 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
             stop_event=stop,
         )
     payload = service.job_result_to_dict(result)
-    payload["unlogged_failures"] = sum(
-        1 for window in result.windows if not window.logged and window.status != "success"
-    )
     ti.xcom_push(key=JOB_RESULT_KEY, value=payload)
     if result.skipped:
         logger.warning("%s %s skipped: another run holds the store's lock", *_job_name(job))

@@ -124,6 +124,11 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def running_server(state_dir: Path) -> EmbeddedServer | None:
+    """The embedded server under ``state_dir`` if it is up and accepting, else ``None``."""
+    return _running_server((state_dir / "pgdata").resolve())
+
+
 def _running_server(pgdata: Path) -> EmbeddedServer | None:
     """The server described by ``postmaster.pid`` if its process is alive and accepts."""
     pid_file = pgdata / "postmaster.pid"

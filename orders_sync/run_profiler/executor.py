@@ -104,9 +104,7 @@ def _run_started(
             run_id,
             skipped_stores=sum(1 for r in results if r.skipped),
             crashed_jobs=crashed,
-            unlogged_failures=sum(
-                1 for r in results for w in r.windows if not w.logged and w.status != "success"
-            ),
+            unlogged_failures=sum(r.unlogged_failures for r in results),
             interrupted=stop_event.is_set(),
             settings=settings,
         )

@@ -151,6 +151,11 @@ class JobResult:
     crashed: str | None = None
 
     @property
+    def unlogged_failures(self) -> int:
+        """Windows that did not succeed and whose log row could not even be written."""
+        return sum(1 for w in self.windows if not w.logged and w.status != sync_log.SUCCESS)
+
+    @property
     def status(self) -> str:
         """success / partial / failed / skipped for this job."""
         if self.skipped:
@@ -217,6 +222,7 @@ def job_result_to_dict(result: JobResult) -> dict[str, Any]:
         "skipped": result.skipped,
         "not_run": result.not_run,
         "crashed": result.crashed,
+        "unlogged_failures": result.unlogged_failures,
         "windows": [
             {
                 "from_date": w.from_date.isoformat(),
