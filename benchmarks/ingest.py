@@ -34,7 +34,6 @@ import datetime as dt
 import operator
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -46,8 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.db import embedded  # noqa: E402
-from orders_sync.db.engine import dispose_engines, get_engine  # noqa: E402
-from orders_sync.db.migrate import upgrade  # noqa: E402
+from orders_sync.db.engine import get_engine  # noqa: E402
 from orders_sync.db.repositories.orders_data import (  # noqa: E402
     TD_ORDERS,
     UpsertCounts,
@@ -221,18 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per path; the best counts")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="orders_sync_bench_") as tmp:
-        state = Path(tmp)
-        print(f"starting a throw-away PostgreSQL in {state} (fsync off) ...", flush=True)
-        server = embedded.ensure_running(state, durable=False)
-        try:
-            url = server.url()
-            upgrade(url)
-            engine = get_engine(Settings(database_url=url, state_dir=state))
-            return run(engine, args.rows, args.naive_rows, args.repeat)
-        finally:
-            dispose_engines()
-            embedded.stop(state)
+    print("starting a throw-away PostgreSQL (fsync off) ...", flush=True)
+    with embedded.throwaway_server("orders_sync_bench_") as server:
+        settings = Settings(database_url=server.url(), state_dir=server.pgdata.parent)
+        return run(get_engine(settings), args.rows, args.naive_rows, args.repeat)
 
 
 @dataclasses.dataclass

@@ -42,7 +42,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -55,7 +54,6 @@ import sqlalchemy as sa  # noqa: E402
 
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.db import embedded  # noqa: E402
-from orders_sync.db.migrate import upgrade  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
 from orders_sync.run_profiler.executor import ProfilerRun, run_profiler  # noqa: E402
 from orders_sync.run_profiler.service import ProfilerOptions, WindowReport  # noqa: E402
@@ -424,37 +422,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     now = dt.datetime.now(IST).replace(microsecond=0)
     today = now.date()
-    with tempfile.TemporaryDirectory(prefix="orders_sync_bench_") as tmp:
-        state = Path(tmp)
-        print(f"starting a throw-away PostgreSQL in {state} (fsync off) ...", flush=True)
-        server = embedded.ensure_running(state, durable=False)
-        try:
-            url = server.url()
-            upgrade(url)
-            engine = sa.create_engine(url, pool_size=10, max_overflow=20)
-            latency_s = args.latency_ms / 1000
-            print(
-                f"scaling: {STORES} TD stores x {WINDOWS_PER_STORE} windows of {args.window_days}"
-                f" days, {args.latency_ms:.0f} ms per request, median of {args.reps}",
-                flush=True,
-            )
-            scaling: dict[str, list[Scaling]] = {}
-            for mode in modes:
-                print(f"simulator in a {mode}:", flush=True)
-                with simulator(mode, now, latency_s) as sim:
-                    settings = settings_for(url, sim.base_url, state)
-                    scaling[mode] = measure_scaling(
-                        engine, settings, sim, today, args.reps, server.pgdata, args.window_days
-                    )
-            overhead: Overhead | None = None
-            if not args.skip_overhead:
-                print(f"overhead: {OVERHEAD_WINDOWS} one-day windows, no latency", flush=True)
-                with simulator("process", now, 0.0) as sim:
-                    settings = settings_for(url, sim.base_url, state)
-                    overhead = measure_overhead(engine, settings, sim, today, args.reps)
-            engine.dispose()
-        finally:
-            embedded.stop(state)
+    print("starting a throw-away PostgreSQL (fsync off) ...", flush=True)
+    with embedded.throwaway_server("orders_sync_bench_") as server:
+        state = server.pgdata.parent
+        url = server.url()
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        latency_s = args.latency_ms / 1000
+        print(
+            f"scaling: {STORES} TD stores x {WINDOWS_PER_STORE} windows of {args.window_days}"
+            f" days, {args.latency_ms:.0f} ms per request, median of {args.reps}",
+            flush=True,
+        )
+        scaling: dict[str, list[Scaling]] = {}
+        for mode in modes:
+            print(f"simulator in a {mode}:", flush=True)
+            with simulator(mode, now, latency_s) as sim:
+                settings = settings_for(url, sim.base_url, state)
+                scaling[mode] = measure_scaling(
+                    engine, settings, sim, today, args.reps, server.pgdata, args.window_days
+                )
+        overhead: Overhead | None = None
+        if not args.skip_overhead:
+            print(f"overhead: {OVERHEAD_WINDOWS} one-day windows, no latency", flush=True)
+            with simulator("process", now, 0.0) as sim:
+                settings = settings_for(url, sim.base_url, state)
+                overhead = measure_overhead(engine, settings, sim, today, args.reps)
+        engine.dispose()
 
     print()
     for mode in modes:

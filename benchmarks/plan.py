@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +32,6 @@ import sqlalchemy as sa  # noqa: E402
 
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.db import embedded  # noqa: E402
-from orders_sync.db.migrate import upgrade  # noqa: E402
 from orders_sync.run_profiler import service  # noqa: E402
 
 GOAL_S = 2.0
@@ -201,29 +199,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = sorted({size for size in SIZES if size < args.stores} | {args.stores})
 
-    with tempfile.TemporaryDirectory(prefix="orders_sync_bench_") as tmp:
-        state = Path(tmp)
-        print(f"starting a throw-away PostgreSQL in {state} (fsync off) ...", flush=True)
-        server = embedded.ensure_running(state, durable=False)
-        try:
-            url = server.url()
-            upgrade(url)
-            engine = sa.create_engine(url)
-            settings = Settings(database_url=url, state_dir=state)
-            began = time.perf_counter()
-            rows = build_history(engine, args.stores, args.years)
-            print(
-                f"generated {args.stores} stores, {rows:,} orders_sync_log rows "
-                f"({args.years} years) in {time.perf_counter() - began:.1f}s",
-                flush=True,
-            )
-            timings = []
-            for size in sizes:
-                set_active(engine, size)
-                timings.append(time_plan(engine, settings, size, args.reps))
-            engine.dispose()
-        finally:
-            embedded.stop(state)
+    print("starting a throw-away PostgreSQL (fsync off) ...", flush=True)
+    with embedded.throwaway_server("orders_sync_bench_") as server:
+        url = server.url()
+        engine = sa.create_engine(url)
+        settings = Settings(database_url=url, state_dir=server.pgdata.parent)
+        began = time.perf_counter()
+        rows = build_history(engine, args.stores, args.years)
+        print(
+            f"generated {args.stores} stores, {rows:,} orders_sync_log rows "
+            f"({args.years} years) in {time.perf_counter() - began:.1f}s",
+            flush=True,
+        )
+        timings = []
+        for size in sizes:
+            set_active(engine, size)
+            timings.append(time_plan(engine, settings, size, args.reps))
+        engine.dispose()
 
     print()
     print(

@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -238,6 +239,26 @@ def _ensure_database(server: EmbeddedServer, name: str) -> None:
         if exists is None:
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextlib.contextmanager
+def throwaway_server(prefix: str = "orders_sync_tmp_") -> Iterator[EmbeddedServer]:
+    """A migrated, fsync-off embedded server in a temporary directory, deleted afterwards.
+
+    For benchmarks and experiments; the app database is migrated to head.
+    """
+    from orders_sync.db.engine import dispose_engines
+    from orders_sync.db.migrate import upgrade
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        state_dir = Path(tmp)
+        server = ensure_running(state_dir, durable=False)
+        try:
+            upgrade(server.url())
+            yield server
+        finally:
+            dispose_engines()
+            stop(state_dir)
 
 
 def create_database(server: EmbeddedServer, name: str) -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import threading
+from typing import TypeVar
 
 from orders_sync.config import Settings
 from orders_sync.exceptions import ConfigurationError
@@ -70,22 +71,32 @@ def _endpoint(
     return base_url, token
 
 
-def td_client_from_settings(settings: Settings) -> TdClient:
-    """A :class:`TdClient` for ``settings`` (the bundled simulator when no URL is set).
+_Client = TypeVar("_Client", TdClient, UcClient)
 
-    Raises:
-        ConfigurationError: a base URL is set without a token, or is not http(s).
-    """
-    base_url, token = _endpoint(
-        settings.td_api_base_url, settings.td_api_token, DEMO_TD_TOKEN, "TD"
-    )
-    return TdClient(
+
+def _client_from_settings(
+    client_class: type[_Client], base_url: str | None, token: str | None, demo_token: str,
+    api: str, settings: Settings,
+) -> _Client:  # fmt: skip
+    base_url, token = _endpoint(base_url, token, demo_token, api)
+    return client_class(
         base_url,
         token,
         timeout_s=settings.http_timeout_s,
         max_attempts=settings.http_max_attempts,
         backoff_base_s=settings.http_backoff_base_s,
         retry_after_cap_s=settings.http_retry_after_cap_s,
+    )
+
+
+def td_client_from_settings(settings: Settings) -> TdClient:
+    """A :class:`TdClient` for ``settings`` (the bundled simulator when no URL is set).
+
+    Raises:
+        ConfigurationError: a base URL is set without a token, or is not http(s).
+    """
+    return _client_from_settings(
+        TdClient, settings.td_api_base_url, settings.td_api_token, DEMO_TD_TOKEN, "TD", settings
     )
 
 
@@ -95,14 +106,6 @@ def uc_client_from_settings(settings: Settings) -> UcClient:
     Raises:
         ConfigurationError: a base URL is set without a token, or is not http(s).
     """
-    base_url, token = _endpoint(
-        settings.uc_api_base_url, settings.uc_api_token, DEMO_UC_TOKEN, "UC"
-    )
-    return UcClient(
-        base_url,
-        token,
-        timeout_s=settings.http_timeout_s,
-        max_attempts=settings.http_max_attempts,
-        backoff_base_s=settings.http_backoff_base_s,
-        retry_after_cap_s=settings.http_retry_after_cap_s,
+    return _client_from_settings(
+        UcClient, settings.uc_api_base_url, settings.uc_api_token, DEMO_UC_TOKEN, "UC", settings
     )
