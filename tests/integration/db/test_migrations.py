@@ -120,9 +120,10 @@ def test_upgrade_keeps_existing_shared_tables_columns_and_rows(empty_db_url: str
         assert pipelines["td_orders_sync"] == 41  # already there: not inserted again
         assert {"uc_orders_sync", "orders_sync_run_profiler"} <= set(pipelines)
         assert conn.execute(sa.text("SELECT region FROM store_master")).scalar_one() == "north"
-        assert conn.execute(
-            sa.text("SELECT triggered_by FROM pipeline_run_summaries")
-        ).scalar_one() == "x"
+        assert (
+            conn.execute(sa.text("SELECT triggered_by FROM pipeline_run_summaries")).scalar_one()
+            == "x"
+        )
     downgrade(empty_db_url)
     with engine.connect() as conn:
         codes = set(conn.execute(sa.text("SELECT code FROM pipelines")).scalars())
@@ -146,8 +147,7 @@ def test_orders_sync_log_matches_the_requirement_column_by_column(engine: sa.Eng
         indexes = dict(
             conn.execute(
                 sa.text(
-                    "SELECT indexname, indexdef FROM pg_indexes "
-                    "WHERE tablename = 'orders_sync_log'"
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'orders_sync_log'"
                 )
             ).all()
         )
@@ -181,7 +181,8 @@ def _insert_summary(conn: sa.Connection, run_id: str) -> None:
     conn.execute(
         sa.text(
             "INSERT INTO pipeline_run_summaries (run_id, pipeline_name, run_env, started_at, "
-            "report_date, overall_status) VALUES (:r, 'test', 'dev', now(), '2026-01-01', 'running')"
+            "report_date, overall_status) "
+            "VALUES (:r, 'test', 'dev', now(), '2026-01-01', 'running')"
         ),
         {"r": run_id},
     )
@@ -248,8 +249,8 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(
                 "compare_type": True,
                 "compare_server_default": True,
                 "version_table": "orders_sync_alembic_version",
-                "include_object": lambda obj, name, type_, reflected, compare_to: not (
-                    type_ == "table" and reflected and compare_to is None
+                "include_object": lambda obj, name, type_, reflected, compare_to: (
+                    not (type_ == "table" and reflected and compare_to is None)
                 ),
             },
         )
