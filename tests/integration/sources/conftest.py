@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -34,12 +34,15 @@ def sleeps() -> list[float]:
     return []
 
 
-@pytest.fixture
-def td_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..., TdClient]]:
-    """Build a :class:`TdClient` on ``sim`` with a recording sleep; kwargs override."""
-    made: list[TdClient] = []
+_Client = TypeVar("_Client", TdClient, UcClient)
 
-    def make(**overrides: Any) -> TdClient:
+
+def _client_factory(
+    client_class: type[_Client], token: str, sim: SimulatorServer, sleeps: list[float]
+) -> Iterator[Callable[..., _Client]]:
+    made: list[_Client] = []
+
+    def make(**overrides: Any) -> _Client:
         options: dict[str, Any] = {
             "max_attempts": 4,
             "backoff_base_s": 0.01,
@@ -47,36 +50,24 @@ def td_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..
             "sleep": sleeps.append,
         }
         options.update(overrides)
-        token = options.pop("token", TD_TOKEN)
-        base_url = options.pop("base_url", sim.base_url)
-        client = TdClient(base_url, token, **options)
+        client = client_class(
+            options.pop("base_url", sim.base_url), options.pop("token", token), **options
+        )
         made.append(client)
         return client
 
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def td_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..., TdClient]]:
+    """Build a :class:`TdClient` on ``sim`` with a recording sleep; kwargs override."""
+    yield from _client_factory(TdClient, TD_TOKEN, sim, sleeps)
 
 
 @pytest.fixture
 def uc_client(sim: SimulatorServer, sleeps: list[float]) -> Iterator[Callable[..., UcClient]]:
     """Build a :class:`UcClient` on ``sim`` with a recording sleep; kwargs override."""
-    made: list[UcClient] = []
-
-    def make(**overrides: Any) -> UcClient:
-        options: dict[str, Any] = {
-            "max_attempts": 4,
-            "backoff_base_s": 0.01,
-            "timeout_s": 10.0,
-            "sleep": sleeps.append,
-        }
-        options.update(overrides)
-        token = options.pop("token", UC_TOKEN)
-        base_url = options.pop("base_url", sim.base_url)
-        client = UcClient(base_url, token, **options)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    yield from _client_factory(UcClient, UC_TOKEN, sim, sleeps)
