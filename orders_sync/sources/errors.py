@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Any, Self, cast
 
 from orders_sync.exceptions import OrdersSyncError
@@ -96,15 +97,31 @@ class SourceError(OrdersSyncError):
         Args:
             secret: a token that must never appear in a message.
         """
-        if not secret or secret not in self.reason:
+        reason = blank_secret(self.reason, secret)
+        if reason == self.reason:
             return self
-        clone = cast(
-            Self, _rebuild(type(self), self.reason.replace(secret, "***"), self.context, {})
-        )
+        clone = cast(Self, _rebuild(type(self), reason, self.context, {}))
         for key, value in self._extra_state().items():
             setattr(clone, key, value)
         clone.__cause__ = self.__cause__
         return clone
+
+
+_WHOLE_WORD_BELOW = 8
+
+
+def blank_secret(text: str, secret: str) -> str:
+    """``text`` with ``secret`` replaced by ``***``.
+
+    A short secret is replaced only where it stands as a whole word: blanking a one-letter
+    token inside every word would destroy the message (``"authentication"``) and reveal
+    the token's letters by their absence.
+    """
+    if not secret:
+        return text
+    if len(secret) >= _WHOLE_WORD_BELOW:
+        return text.replace(secret, "***")
+    return re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
 
 
 def _rebuild(

@@ -16,6 +16,7 @@ from orders_sync.sources.errors import (
     SourceError,
     SourceNotFoundError,
     SourceRetriesExhaustedError,
+    blank_secret,
 )
 
 CTX = PageContext("UC104", "/api/gst-report", dt.date(2026, 1, 1), dt.date(2026, 3, 3), 2)
@@ -63,3 +64,32 @@ def test_redaction_blanks_the_secret_and_keeps_everything_else() -> None:
 def test_error_without_context_is_just_the_reason() -> None:
     assert str(SourceError("plain")) == "plain"
     assert SourceError("plain").store_code is None
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "expected"),
+    [
+        ("authentication failed for a", "a", "authentication failed for ***"),
+        ("Bearer abc123 rejected", "abc123", "Bearer *** rejected"),
+        ("key=abc123&x", "abc123", "key=***&x"),
+        ("prefix-td-secret-token-1-suffix", "td-secret-token-1", "prefix-***-suffix"),
+        ("tokentokentoken", "tokentok", "***entoken"),
+        ("nothing here", "", "nothing here"),
+    ],
+    ids=[
+        "short-token-keeps-words",
+        "short-whole-word",
+        "short-in-query",
+        "long-substring",
+        "long-inside-word",
+        "empty-secret",
+    ],  # fmt: skip
+)
+def test_blank_secret_whole_words_for_short_secrets(text: str, secret: str, expected: str) -> None:
+    assert blank_secret(text, secret) == expected
+
+
+def test_a_one_letter_token_leaves_the_authentication_message_readable() -> None:
+    error = SourceAuthError("authentication failed: check TD_API_TOKEN (got a)")
+    assert "authentication" in error.redacted("a").reason
+    assert "(got ***)" in error.redacted("a").reason
