@@ -87,9 +87,18 @@ class Settings:
         return pendulum.now(self.pipeline_timezone)
 
 
-def today_in(timezone: str) -> dt.date:
-    """Today's date in ``timezone`` (``pendulum.today(tz).date()``)."""
-    return pendulum.today(timezone).date()
+def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in ``timezone`` (``pendulum.today(tz).date()``).
+
+    Args:
+        timezone: ``config.pipeline_timezone``.
+        now: the instant to read the date at (aware); tests inject one.
+    """
+    if now is None:
+        return pendulum.today(timezone).date()
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return pendulum.instance(now).in_timezone(timezone).date()
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -3,7 +3,7 @@
 Public API (kept stable for the run profiler and the Airflow DAG):
 
 - :mod:`~orders_sync.pipelines.window`: ``WindowRequest``, ``WindowResult``,
-  ``WindowPipeline``, ``DEFAULT_SPAN_DAYS``, ``default_window``, ``local_today``;
+  ``WindowPipeline``, ``DEFAULT_SPAN_DAYS``, ``default_window``;
 - :mod:`~orders_sync.pipelines.td_orders_sync`: ``TdOrdersSync`` and the command ``main``;
 - :mod:`~orders_sync.pipelines.uc_orders_sync`: ``UcOrdersSync`` and the command ``main``;
 - :mod:`~orders_sync.pipelines.registry`: ``open_pipeline(code, engine, settings)``.

@@ -31,7 +31,7 @@ from orders_sync.cli import (
     resolve_env,
     run_main,
 )
-from orders_sync.config import Settings, get_settings
+from orders_sync.config import Settings, get_settings, today_in
 from orders_sync.db.engine import check_connection, get_engine
 from orders_sync.db.repositories import run_summaries
 from orders_sync.db.repositories import stores as store_master
@@ -51,7 +51,6 @@ from orders_sync.pipelines.window import (
     WindowRequest,
     WindowResult,
     default_window,
-    local_today,
 )
 from orders_sync.run_rollup import overall_status, summary_text
 
@@ -162,7 +161,7 @@ def validate(
     args = build_parser(code).parse_args(argv)
     configure_logging(args.log_format)
     run_env = resolve_env(args.env, settings.env)
-    today = local_today(settings.pipeline_timezone, now() if now is not None else None)
+    today = today_in(settings.pipeline_timezone, now() if now is not None else None)
     from_date, to_date = default_window(today, from_date=args.from_date, to_date=args.to_date)
     store_code = _store_code(args.store_code)
     group = SYNC_GROUP_OF[code]

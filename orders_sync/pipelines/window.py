@@ -11,9 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-import pendulum
-
-from orders_sync.config import today_in
 from orders_sync.exceptions import UsageError
 
 DEFAULT_SPAN_DAYS = 90
@@ -107,20 +104,6 @@ class WindowPipeline(Protocol):
     def run_window(self, request: WindowRequest) -> WindowResult:
         """Sync the window; never raises for a window-level failure (see the result)."""
         ...
-
-
-def local_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
-    """The date in ``timezone`` at the instant ``now`` (aware; default: the real now).
-
-    Args:
-        timezone: ``config.pipeline_timezone``.
-        now: the instant to read the date at; tests inject one.
-    """
-    if now is None:
-        return today_in(timezone)
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
-    return pendulum.instance(now).in_timezone(timezone).date()
 
 
 def default_window(

@@ -6,13 +6,9 @@ import datetime as dt
 
 import pytest
 
+from orders_sync.config import today_in
 from orders_sync.exceptions import UsageError
-from orders_sync.pipelines.window import (
-    DEFAULT_SPAN_DAYS,
-    WindowRequest,
-    default_window,
-    local_today,
-)
+from orders_sync.pipelines.window import DEFAULT_SPAN_DAYS, WindowRequest, default_window
 
 TODAY = dt.date(2026, 1, 7)
 D = dt.date
@@ -65,13 +61,13 @@ def test_default_window_rejects_reversed(from_date: dt.date, to_date: dt.date | 
     ],
     ids=["kolkata-tomorrow", "kolkata-still-today", "utc", "plus-14", "minus-8"],
 )
-def test_local_today(timezone: str, utc: dt.datetime, expected: dt.date) -> None:
-    assert local_today(timezone, utc.replace(tzinfo=dt.UTC)) == expected
+def test_today_in(timezone: str, utc: dt.datetime, expected: dt.date) -> None:
+    assert today_in(timezone, utc.replace(tzinfo=dt.UTC)) == expected
 
 
-def test_local_today_rejects_naive() -> None:
+def test_today_in_rejects_naive() -> None:
     with pytest.raises(ValueError, match="aware"):
-        local_today("UTC", dt.datetime(2026, 1, 6))
+        today_in("UTC", dt.datetime(2026, 1, 6))
 
 
 @pytest.mark.parametrize(
