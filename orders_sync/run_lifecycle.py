@@ -107,7 +107,7 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
             yield StoreClaim(acquired=False)
             return
         with engine.begin() as conn:
-            running = sync_log.running_rows_for_store(conn, store_code)
+            running = sync_log.running_rows(conn, store_code=store_code)
             live = sorted(
                 {
                     row.run_id
@@ -146,20 +146,16 @@ def close_run_windows(engine: sa.Engine, run_id: str, reason: str) -> int:
     Returns:
         How many windows were closed.
     """
-    closed = 0
     with engine.connect() as conn:
-        running = sync_log.running_windows_for_run(conn, run_id)
-    for pipeline_id, store_code in sorted({(row[0], row[1]) for row in running}):
+        running = sync_log.running_rows(conn, run_id=run_id)
+    closed = 0
+    for store_code in sorted({row.store_code for row in running}):
         with locks.advisory_lock(engine, locks.store_lock_key(store_code)) as acquired:
             if not acquired:
                 continue
             with engine.begin() as conn:
-                closed += sync_log.close_running(
-                    conn,
-                    pipeline_id=pipeline_id,
-                    store_code=store_code,
-                    error_message=reason,
-                    run_id=run_id,
+                closed += sync_log.close_rows(
+                    conn, [row for row in running if row.store_code == store_code], reason
                 )
     return closed
 

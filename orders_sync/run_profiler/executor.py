@@ -95,9 +95,11 @@ def _run_started(
         results, crashed = _execute(engine, jobs, run_id, options, settings, stop_event, on_window)
     finally:
         if stop_event.is_set():
-            with engine.begin() as conn:
-                sync_log.close_running_for_run(
-                    conn, run_id=run_id, error_message="interrupted: the run was stopped"
+            with engine.begin() as conn:  # our own rows: this process is their owner
+                sync_log.close_rows(
+                    conn,
+                    sync_log.running_rows(conn, run_id=run_id),
+                    "interrupted: the run was stopped",
                 )
         outcome = service.finish_run(
             engine,

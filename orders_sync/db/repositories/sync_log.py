@@ -117,40 +117,6 @@ def finish_window(
     )
 
 
-def close_running(
-    conn: sa.Connection,
-    *,
-    pipeline_id: int,
-    store_code: str,
-    error_message: str,
-    run_id: str | None = None,
-) -> int:
-    """Close every ``running`` row of a store + pipeline (optionally of one run) as failed.
-
-    Only safe under the store's advisory lock, when no live process owns those rows.
-
-    Returns:
-        How many rows were closed.
-    """
-    result = conn.execute(
-        sa.text(
-            """
-            UPDATE orders_sync_log
-            SET status = 'failed', error_message = :error_message, pipeline_id = :pipeline_id
-            WHERE pipeline_id = :pipeline_id AND store_code = :store_code AND status = 'running'
-              AND (CAST(:run_id AS TEXT) IS NULL OR run_id = :run_id)
-            """
-        ),
-        {
-            "pipeline_id": pipeline_id,
-            "store_code": store_code,
-            "error_message": error_message,
-            "run_id": run_id,
-        },
-    )
-    return int(result.rowcount)
-
-
 def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, str], int]:
     """``{(pipeline code, status): windows}`` of one run (its latest row per window)."""
     rows = conn.execute(
@@ -200,32 +166,6 @@ def reason_counts_for_run(conn: sa.Connection, run_id: str) -> dict[str, int]:
     return {str(reason): int(n) for reason, n in rows}
 
 
-def running_windows_for_run(conn: sa.Connection, run_id: str) -> list[tuple[int, str, int]]:
-    """``(pipeline_id, store_code, log id)`` of this run's rows still ``running``."""
-    rows = conn.execute(
-        sa.text(
-            "SELECT pipeline_id, store_code, id FROM orders_sync_log "
-            "WHERE run_id = :run_id AND status = 'running' ORDER BY id"
-        ),
-        {"run_id": run_id},
-    ).all()
-    return [(int(p), str(s), int(i)) for p, s, i in rows]
-
-
-def close_running_for_run(conn: sa.Connection, *, run_id: str, error_message: str) -> int:
-    """Close this run's own ``running`` rows as failed (its owner is stopping)."""
-    result = conn.execute(
-        sa.text(
-            """
-            UPDATE orders_sync_log SET status = 'failed', error_message = :error_message
-            WHERE run_id = :run_id AND status = 'running'
-            """
-        ),
-        {"run_id": run_id, "error_message": error_message},
-    )
-    return int(result.rowcount)
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunningRow:
     """A log row still ``running``."""
@@ -233,22 +173,37 @@ class RunningRow:
     id: int
     pipeline_id: int
     run_id: str
+    store_code: str
 
 
-def running_rows_for_store(conn: sa.Connection, store_code: str) -> list[RunningRow]:
-    """Every ``running`` row of a store, whatever its pipeline and run."""
+def running_rows(
+    conn: sa.Connection, *, store_code: str | None = None, run_id: str | None = None
+) -> list[RunningRow]:
+    """``running`` rows of a store and/or of a run (``None``: any), oldest first."""
     rows = conn.execute(
         sa.text(
-            "SELECT id, pipeline_id, run_id FROM orders_sync_log "
-            "WHERE store_code = :store_code AND status = 'running' ORDER BY id"
+            """
+            SELECT id, pipeline_id, run_id, store_code FROM orders_sync_log
+            WHERE status = 'running'
+              AND (CAST(:store_code AS TEXT) IS NULL OR store_code = :store_code)
+              AND (CAST(:run_id AS TEXT) IS NULL OR run_id = :run_id)
+            ORDER BY id
+            """
         ),
-        {"store_code": store_code},
+        {"store_code": store_code, "run_id": run_id},
     ).all()
-    return [RunningRow(int(i), int(p), str(r)) for i, p, r in rows]
+    return [RunningRow(int(i), int(p), str(r), str(c)) for i, p, r, c in rows]
 
 
 def close_rows(conn: sa.Connection, rows: list[RunningRow], error_message: str) -> int:
-    """Close the given rows as failed if they are still ``running``."""
+    """Close the given rows as failed if they are still ``running``.
+
+    Only for rows nobody is writing any more: under the store's advisory lock, or by the
+    process that owns them.
+
+    Returns:
+        How many rows were closed.
+    """
     closed = 0
     for row in rows:
         result = conn.execute(
