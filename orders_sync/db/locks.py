@@ -50,7 +50,7 @@ class HeldLock:
     def __init__(self, engine: sa.Engine, key: int, *, shared: bool) -> None:
         self._engine = engine
         self._key = key
-        self._function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        self._suffix = "_shared" if shared else ""
         self._conn: sa.Connection | None = None
         self.acquired = self._try()
 
@@ -61,7 +61,7 @@ class HeldLock:
         self._conn = self._engine.connect()
         acquired = bool(
             self._conn.execute(
-                sa.text(f"SELECT {self._function}(:k)"), {"k": self._key}
+                sa.text(f"SELECT pg_try_advisory_lock{self._suffix}(:k)"), {"k": self._key}
             ).scalar_one()
         )
         self._conn.commit()
@@ -92,12 +92,9 @@ class HeldLock:
             return
         with contextlib.suppress(sa.exc.DBAPIError):
             if self.acquired:
-                unlock = (
-                    "pg_advisory_unlock_shared"
-                    if "shared" in self._function
-                    else ("pg_advisory_unlock")
+                self._conn.execute(
+                    sa.text(f"SELECT pg_advisory_unlock{self._suffix}(:k)"), {"k": self._key}
                 )
-                self._conn.execute(sa.text(f"SELECT {unlock}(:k)"), {"k": self._key})
                 self._conn.commit()
         with contextlib.suppress(sa.exc.DBAPIError):
             self._conn.close()
