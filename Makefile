@@ -18,7 +18,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m orders_sync.demo
+	ORDERS_SYNC_SOURCES=$${ORDERS_SYNC_SOURCES:-simulator} $(BIN)/python -m devtools.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -34,7 +34,7 @@ lock: $(STAMP)
 
 airflow: $(STAMP) ; scripts/airflow_local.sh $(ARGS)
 stop-db: $(STAMP)
-	$(BIN)/python -m orders_sync.db.embedded stop
+	$(BIN)/python -m devtools.embedded_postgres stop
 
 benchmarks: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -36,14 +36,14 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orders_sync.airflow_support.local_stack import (  # noqa: E402
+from devtools import embedded_postgres as embedded  # noqa: E402
+from devtools.airflow_stack import (  # noqa: E402
     DAG_ID,
     LOCAL_TD_TOKEN,
     LOCAL_UC_TOKEN,
     LocalAirflow,
     StackOptions,
 )
-from orders_sync.db import embedded  # noqa: E402
 from orders_sync.db.migrate import upgrade  # noqa: E402
 from orders_sync.db.repositories import stores  # noqa: E402
 

@@ -41,11 +41,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devtools import embedded_postgres as embedded  # noqa: E402
+from devtools.simulator.server import SimulatorServer  # noqa: E402
 from orders_sync.config import override_settings  # noqa: E402
-from orders_sync.db import embedded  # noqa: E402
 from orders_sync.db.migrate import upgrade  # noqa: E402
-from orders_sync.run_profiler import service  # noqa: E402
-from orders_sync.sources.simulator.server import SimulatorServer  # noqa: E402
+from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
 from tests.support.replay import (  # noqa: E402
     DayRecord,
     Replay,
@@ -107,7 +107,7 @@ def replay_one(
         start_date = FIRST_DAY - dt.timedelta(days=args.backfill_days)
         td = args.stores - args.stores // 3
         stores = make_stores(td, args.stores - td, start_date=start_date)
-        options = service.ProfilerOptions(
+        options = ProfilerOptions(
             env="bench",
             window_days=args.window_days,
             overlap_days=way.overlap_days,

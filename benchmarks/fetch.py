@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orders_sync.sources.simulator import IST, SimulatorServer  # noqa: E402
+from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 from orders_sync.sources.uc_client import UcClient  # noqa: E402
 

@@ -43,8 +43,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
-from orders_sync.db import embedded  # noqa: E402
 from orders_sync.db.engine import get_engine  # noqa: E402
 from orders_sync.db.repositories.orders_data import (  # noqa: E402
     TD_ORDERS,

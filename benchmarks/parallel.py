@@ -52,12 +52,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from devtools import embedded_postgres as embedded  # noqa: E402
+from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
-from orders_sync.db import embedded  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
-from orders_sync.run_profiler.executor import ProfilerRun, run_profiler  # noqa: E402
-from orders_sync.run_profiler.service import ProfilerOptions, WindowReport  # noqa: E402
-from orders_sync.sources.simulator import IST, SimulatorServer  # noqa: E402
+from orders_sync.run_profiler.execution import ProfilerRun, run_profiler  # noqa: E402
+from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
+from orders_sync.runs.results import WindowReport  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 
 STORES = 12
@@ -136,13 +137,13 @@ class Simulator:
 @contextlib.contextmanager
 def simulator(mode: str, now: dt.datetime, latency_s: float) -> Iterator[Simulator]:
     """``mode`` ``thread``: an in-process ``SimulatorServer``; ``process``: the same server
-    run by ``python -m orders_sync.sources.simulator`` on a free port."""
+    run by ``python -m devtools.simulator`` on a free port."""
     if mode == "thread":
         with SimulatorServer(seed=42, clock=now, latency_s=latency_s) as server:
             yield Simulator(server.base_url, server)
         return
     child = subprocess.Popen(
-        [sys.executable, "-m", "orders_sync.sources.simulator", "--port", "0", "--seed", "42",
+        [sys.executable, "-m", "devtools.simulator", "--port", "0", "--seed", "42",
          "--clock", now.isoformat(), "--latency-ms", str(latency_s * 1000)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

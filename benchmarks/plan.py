@@ -1,4 +1,4 @@
-"""Planning benchmark: ``service.plan_run`` over 2,000 stores with five years of log history.
+"""Planning benchmark: ``load_plan.plan_run`` over 2,000 stores with five years of log history.
 
 Builds, in a throw-away embedded PostgreSQL (fsync off), ``store_master`` with 2,000 stores
 (half TD, half UC) and about a million ``orders_sync_log`` rows written with
@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
-from orders_sync.db import embedded  # noqa: E402
-from orders_sync.run_profiler import service  # noqa: E402
+from orders_sync.run_profiler import load_plan  # noqa: E402
+from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
 
 GOAL_S = 2.0
 TODAY = dt.date(2026, 1, 20)
@@ -149,7 +150,7 @@ def _label(statement: str) -> str:
 
 
 def time_plan(engine: sa.Engine, settings: Settings, stores: int, reps: int) -> PlanTiming:
-    options = service.ProfilerOptions(env="bench")
+    options = ProfilerOptions(env="bench")
     counted: list[tuple[str, float]] = []
     started_at: dict[int, float] = {}
 
@@ -159,7 +160,7 @@ def time_plan(engine: sa.Engine, settings: Settings, stores: int, reps: int) -> 
     def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         counted.append((statement, time.perf_counter() - started_at.pop(id(cursor))))
 
-    jobs = service.plan_run(engine, options, settings, today=TODAY)  # warm-up
+    jobs = load_plan.plan_run(engine, options, settings, today=TODAY)  # warm-up
     durations: list[float] = []
     statements: list[int] = []
     slowest = 0.0
@@ -169,7 +170,7 @@ def time_plan(engine: sa.Engine, settings: Settings, stores: int, reps: int) -> 
         for _ in range(reps):
             counted.clear()
             began = time.perf_counter()
-            jobs = service.plan_run(engine, options, settings, today=TODAY)
+            jobs = load_plan.plan_run(engine, options, settings, today=TODAY)
             durations.append(time.perf_counter() - began)
             statements.append(len(counted))
             slowest = max(slowest, max((s for _, s in counted), default=0.0))

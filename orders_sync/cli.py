@@ -5,6 +5,8 @@
 - :func:`parse_date`: the ``type=`` of every date flag (``YYYY-MM-DD``);
 - :func:`add_common_arguments`: ``--env`` and ``--log-format``;
 - :func:`configure_logging`: human lines on a terminal, JSON lines otherwise;
+- :func:`command_settings`: the process settings, with the command line's default database
+  (the embedded PostgreSQL under ``.orders_sync/``) when ``ORDERS_SYNC_DATABASE_URL`` is unset;
 - :func:`run_main`: exit statuses — 2 for usage/configuration/unreachable database, 130 for
   Ctrl-C, 1 for anything unexpected (traceback only with ``ORDERS_SYNC_DEBUG=1``).
 """
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,6 +24,8 @@ import traceback
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
+from orders_sync.config import Settings, get_settings, override_settings
+from orders_sync.domain import MAX_ENV_CHARS
 from orders_sync.exceptions import ConfigurationError, UsageError
 
 EXIT_OK = 0
@@ -30,7 +35,6 @@ EXIT_INTERRUPTED = 130
 
 LOG_FORMATS = ("auto", "json", "text")
 DEBUG_VARIABLE = "ORDERS_SYNC_DEBUG"
-MAX_ENV_CHARS = 32  # orders_sync_log.run_env VARCHAR(32)
 
 # Fields a log record may carry (``extra=``) that the JSON lines always show by name.
 LOG_FIELDS = (
@@ -116,6 +120,32 @@ def resolve_env(env_flag: str | None, settings_env: str) -> str:
     if len(env) > MAX_ENV_CHARS:
         raise UsageError(f"--env must be at most {MAX_ENV_CHARS} characters, got {env!r}.")
     return env
+
+
+def command_settings(settings: Settings | None = None) -> Settings:
+    """The settings of a command-line process (default: the process's), made process-wide.
+
+    The command line's documented default database is the embedded PostgreSQL kept under
+    ``Settings.state_dir`` (``.orders_sync/``): it is started here, at the edge, when
+    ``ORDERS_SYNC_DATABASE_URL`` is unset. Nowhere else starts a database.
+
+    Raises:
+        ConfigurationError: no URL is set and this installation has no embedded PostgreSQL,
+            or it could not start (``DatabaseUnavailableError``).
+    """
+    settings = settings or get_settings()
+    if settings.database_url is None:
+        try:
+            from devtools import embedded_postgres
+        except ImportError as exc:  # an image built without the development tools
+            raise ConfigurationError(
+                "ORDERS_SYNC_DATABASE_URL is not set, and this installation has no embedded "
+                "PostgreSQL to use instead."
+            ) from exc
+        server = embedded_postgres.ensure_running(settings.state_dir)
+        settings = dataclasses.replace(settings, database_url=server.url())
+    override_settings(settings)
+    return settings
 
 
 class JsonLineFormatter(logging.Formatter):

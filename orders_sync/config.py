@@ -2,9 +2,9 @@
 
 The environment variables are the contract of ``shared/contracts/interfaces.md``; the
 extra ``ORDERS_SYNC_*`` knobs below are documented in the README. Nothing here touches
-the network or the database: resolving an unset database URL to the embedded server is
-:func:`orders_sync.db.engine.database_url`'s job, and an unset source URL to the bundled
-simulator is :mod:`orders_sync.sources.factory`'s.
+the network or the database. Fakes are never a fallback: an unset database URL is the
+embedded PostgreSQL only on the command line (:func:`orders_sync.cli.command_settings`),
+and the bundled CRM simulator only with ``ORDERS_SYNC_SOURCES=simulator``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from orders_sync.exceptions import ConfigurationError
 
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 DEFAULT_ENV = "dev"
+SOURCES_HTTP = "http"
+SOURCES_SIMULATOR = "simulator"
+SOURCE_KINDS = (SOURCES_HTTP, SOURCES_SIMULATOR)
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,12 +32,13 @@ class Settings:
     """Everything orders_sync reads from its environment, validated.
 
     Attributes:
-        database_url: SQLAlchemy URL of the orders database; ``None`` means the embedded
-            PostgreSQL kept under ``state_dir``.
+        database_url: SQLAlchemy URL of the orders database; ``None``: not configured (the
+            command line then starts the embedded PostgreSQL kept under ``state_dir``).
         pipeline_timezone: IANA name; every "today" and every date window uses it.
         env: default ``run_env`` (``--env``).
-        td_api_base_url / td_api_token: TD reporting API; ``None`` means the simulator.
-        uc_api_base_url / uc_api_token: UC GST API; ``None`` means the simulator.
+        sources: ``http`` (the URLs below) or ``simulator`` (the bundled CRM simulator).
+        td_api_base_url / td_api_token: TD reporting API; ``None``: not configured.
+        uc_api_base_url / uc_api_token: UC GST API; ``None``: not configured.
         settle_days: default ``--settle-days`` (0 keeps the requirement's plan exactly).
         max_workers: default ``--max-workers``; in Airflow also the ``orders_sync`` pool size.
         http_timeout_s: per-request timeout of the CRM clients.
@@ -47,6 +51,7 @@ class Settings:
     database_url: str | None = None
     pipeline_timezone: str = DEFAULT_TIMEZONE
     env: str = DEFAULT_ENV
+    sources: str = SOURCES_HTTP
     td_api_base_url: str | None = None
     td_api_token: str | None = None
     uc_api_base_url: str | None = None
@@ -69,6 +74,10 @@ class Settings:
             ) from exc
         if not self.env:
             raise ConfigurationError("ORDERS_SYNC_ENV must not be empty.")
+        if self.sources not in SOURCE_KINDS:
+            raise ConfigurationError(
+                f"ORDERS_SYNC_SOURCES={self.sources!r} is not one of: {', '.join(SOURCE_KINDS)}."
+            )
         if self.settle_days < 0:
             raise ConfigurationError("ORDERS_SYNC_SETTLE_DAYS must be 0 or more.")
         if self.max_workers < 1:
@@ -138,6 +147,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_opt(env, "ORDERS_SYNC_DATABASE_URL"),
         pipeline_timezone=_opt(env, "ORDERS_SYNC_TIMEZONE") or DEFAULT_TIMEZONE,
         env=_opt(env, "ORDERS_SYNC_ENV") or DEFAULT_ENV,
+        sources=_opt(env, "ORDERS_SYNC_SOURCES") or SOURCES_HTTP,
         td_api_base_url=_opt(env, "TD_API_BASE_URL"),
         td_api_token=_opt(env, "TD_API_TOKEN"),
         uc_api_base_url=_opt(env, "UC_API_BASE_URL"),

@@ -5,4 +5,4 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # also before `make install` has run
-exec "$ROOT/.venv/bin/python" -m orders_sync.pipelines.uc_orders_sync "$@"
+exec "$ROOT/.venv/bin/python" -m orders_sync.pipelines uc_orders_sync "$@"

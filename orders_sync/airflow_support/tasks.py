@@ -4,18 +4,22 @@
 here, which calls exactly what the command line calls
 (:mod:`orders_sync.run_profiler.service`):
 
-``start`` → ``plan`` → ``sync_store`` × job (mapped, pool ``orders_sync``) → ``finish``
-(``all_done``) → ``check``.
+``start`` (:func:`lifecycle.open_run <orders_sync.runs.lifecycle.open_run>`) → ``plan``
+→ ``sync_store`` × job (mapped, pool ``orders_sync``; :func:`lifecycle.run_job
+<orders_sync.runs.lifecycle.run_job>`) → ``finish`` (``all_done``; :func:`lifecycle.close_run
+<orders_sync.runs.lifecycle.close_run>`) → ``check``.
 
-What passes between tasks is JSON (XCom): the start info ``{"run_id", "options"}``, the
-job dicts of the plan, and per job its result under the XCom key ``job_result`` — pushed
-even when the job failed, so ``finish`` knows every store's outcome and treats a job with
-no result at all as crashed.
+What passes between tasks is JSON (XCom, :mod:`orders_sync.airflow_support.xcom`): the start
+info ``{"run_id", "options", "today"}`` — the run's today is decided once, by ``start`` — the
+job dicts of the plan, and per job its result under the XCom key ``job_result``, pushed even
+when the job failed. ``finish`` rebuilds typed results from them, counts a job with no result
+as crashed, and closes the run exactly as the command line does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
 import signal
@@ -28,7 +32,8 @@ from orders_sync.config import Settings, override_settings
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
 
 if TYPE_CHECKING:
-    from orders_sync.run_profiler.service import ProfilerOptions
+    from orders_sync.run_profiler.options import ProfilerOptions
+    from orders_sync.runs.results import JobResult
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +71,22 @@ def _usage_errors_fail_fast() -> Iterator[None]:
 
 
 def task_settings() -> Settings:
-    """Settings from the Airflow connections over the environment, made process-wide."""
+    """Settings from the Airflow connections over the environment, made process-wide.
+
+    No fakes inside Airflow: a worker never starts an embedded PostgreSQL of its own.
+
+    Raises:
+        ConfigurationError: neither the ``orders_sync_db`` connection nor
+            ``ORDERS_SYNC_DATABASE_URL`` names the orders database.
+    """
     from orders_sync.airflow_support.connections import settings_from_airflow
 
     settings = settings_from_airflow()
+    if settings.database_url is None:
+        raise ConfigurationError(
+            "no orders database for this Airflow task: create the Airflow connection "
+            "'orders_sync_db' or set ORDERS_SYNC_DATABASE_URL on the workers."
+        )
     override_settings(settings)
     return settings
 
@@ -88,15 +105,13 @@ def options_from_params(
     Raises:
         UsageError: an unknown conf key or a value the profiler refuses.
     """
-    from orders_sync.run_profiler.service import ProfilerOptions
+    from orders_sync.run_profiler.options import ProfilerOptions
 
     fields = set(ProfilerOptions.__dataclass_fields__)
     unknown = sorted(set(conf or {}) - fields)
     if unknown:
         raise UsageError(f"unknown conf key(s): {', '.join(unknown)}; known: {sorted(fields)}.")
-    options = ProfilerOptions.from_dict({k: v for k, v in params.items() if k in fields})
-    options.validate()
-    return options
+    return ProfilerOptions.from_dict({k: v for k, v in params.items() if k in fields})
 
 
 def start(
@@ -106,70 +121,83 @@ def start(
     airflow_run_id: str,
     conf: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Validate the conf, check the stores, insert ``pipeline_run_summaries`` (running).
+    """Validate the conf, check the stores and sources, open the run (summary ``running``).
 
-    Nothing is written when the conf is wrong or names an unknown store. A dry run writes
-    nothing at all and gets ``run_id`` ``None``. The summary is owned by the DAG run
-    (``airflow`` owner ``<dag_id>/<dag run id>``): a command-line run never closes it. With
-    ``max_active_runs=1`` every earlier run of the DAG has ended, so a summary an earlier
-    DAG run left ``running`` (its worker killed before ``finish``) is closed here, as are
-    those of dead command-line runs (:func:`run_lifecycle.close_abandoned_runs`).
+    Nothing is written when the conf is wrong, names an unknown store, or a selected store's
+    CRM is not configured. A dry run writes nothing at all and gets ``run_id`` ``None``. The
+    summary is owned by the DAG run (``airflow`` owner ``<dag_id>/<dag run id>``): a
+    command-line run never closes it. With ``max_active_runs=1`` every earlier run of the DAG
+    has ended, so a summary an earlier DAG run left ``running`` (its worker killed before
+    ``finish``) is closed here, as are those of dead command-line runs.
 
     Returns:
-        ``{"run_id": str | None, "options": dict}`` for the next tasks.
+        ``{"run_id": str | None, "options": dict, "today": "YYYY-MM-DD"}`` for the next tasks.
     """
-    from orders_sync import run_lifecycle
     from orders_sync.db.engine import check_connection, get_engine
     from orders_sync.db.repositories.run_summaries import AIRFLOW_OWNER
-    from orders_sync.run_profiler import service
+    from orders_sync.domain import RUN_PROFILER
+    from orders_sync.run_profiler.load_plan import check_run, select_stores
+    from orders_sync.runs import lifecycle
 
     owner = f"{dag_id}/{airflow_run_id}"
     with _usage_errors_fail_fast():
         settings = task_settings()
         options = options_from_params(params, conf)
+        today = settings.today()
         engine = get_engine(settings)
         check_connection(engine)
-        with engine.connect() as conn:
-            service.select_stores(conn, options)  # an unknown --store-code fails here
         run_id = None
+        with engine.connect() as conn:
+            if options.dry_run:
+                select_stores(conn, options)  # an unknown --store-code fails here
+            else:
+                check_run(conn, options, settings)
         if not options.dry_run:
-            run_lifecycle.close_abandoned_runs(
-                engine, airflow_owner_prefix=f"{dag_id}/", current_owner=owner
-            )
-            run_id = service.start_run(
+            run_id = profiler_run_id(airflow_run_id)
+            lifecycle.open_run(
                 engine,
-                options,
-                settings,
-                run_id=profiler_run_id(airflow_run_id),
+                run_id=run_id,
+                pipeline_name=RUN_PROFILER,
+                run_env=options.env,
+                report_date=today,
                 owner_kind=AIRFLOW_OWNER,
                 owner=owner,
+                airflow_owner_prefix=f"{dag_id}/",
             )
     logger.info("profiler run %s started for DAG run %s", run_id, airflow_run_id)
-    return {"run_id": run_id, "options": options.to_dict()}
+    return {"run_id": run_id, "options": options.to_dict(), "today": today.isoformat()}
+
+
+def _start_today(start_info: Mapping[str, Any], settings: Settings) -> dt.date:
+    """The run's today as ``start`` decided it (a start info of an older version: now)."""
+    raw = start_info.get("today")
+    return dt.date.fromisoformat(raw) if raw else settings.today()
 
 
 def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The jobs of this run (one per store + pipeline with windows due), as dicts.
 
-    The plan is logged as ``--dry-run`` prints it. A dry run returns no jobs.
+    Planned for the run's today (decided by ``start``), so a run that crosses midnight
+    between its tasks still plans the day its summary reports. The plan is logged as
+    ``--dry-run`` prints it. A dry run returns no jobs.
     """
+    from orders_sync.airflow_support.xcom import job_to_dict
     from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler import service
+    from orders_sync.run_profiler.load_plan import plan_run
+    from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.run_profiler.planning import describe_plan
 
     with _usage_errors_fail_fast():
         settings = task_settings()
-        options = service.ProfilerOptions.from_dict(start_info["options"])
-        jobs = service.plan_run(get_engine(settings), options, settings)
+        options = ProfilerOptions.from_dict(start_info["options"])
+        today = _start_today(start_info, settings)
+        jobs = plan_run(get_engine(settings), options, settings, today=today)
     logger.info(
-        "plan for today %s (%s):\n%s",
-        settings.today(),
-        settings.pipeline_timezone,
-        describe_plan(jobs),
+        "plan for today %s (%s):\n%s", today, settings.pipeline_timezone, describe_plan(jobs)
     )
     if options.dry_run:
         return []
-    return [service.job_to_dict(job) for job in jobs]
+    return [job_to_dict(job) for job in jobs]
 
 
 @contextlib.contextmanager
@@ -209,26 +237,22 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
     A store locked by another run is skipped: the task succeeds and says so.
     """
     from orders_sync.airflow_support.run_slots import run_slot
+    from orders_sync.airflow_support.xcom import job_from_dict, job_result_to_dict
     from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler import service
+    from orders_sync.run_profiler.execution import run_job
+    from orders_sync.run_profiler.options import ProfilerOptions
 
     settings = task_settings()
-    options = service.ProfilerOptions.from_dict(start_info["options"])
+    options = ProfilerOptions.from_dict(start_info["options"])
     run_id = str(start_info["run_id"])
     engine = get_engine(settings)
-    planned = service.job_from_dict(job)
+    planned = job_from_dict(job)
 
     with _stop_on_sigterm() as stop, run_slot(engine, run_id, options.max_workers):
-        result = service.run_job(
-            engine,
-            planned,
-            run_id=run_id,
-            options=options,
-            settings=settings,
-            stop_event=stop,
+        result = run_job(
+            engine, planned, run_id=run_id, options=options, settings=settings, stop_event=stop
         )
-    payload = service.job_result_to_dict(result)
-    ti.xcom_push(key=JOB_RESULT_KEY, value=payload)
+    ti.xcom_push(key=JOB_RESULT_KEY, value=job_result_to_dict(result))
     if result.skipped:
         logger.warning("%s %s skipped: another run holds the store's lock", *_job_name(job))
     elif result.status != "success":
@@ -238,19 +262,48 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
         )
 
 
-def finish(ti: TaskInstanceLike) -> dict[str, Any]:
-    """Write the run's summary from ``orders_sync_log`` (runs whatever happened upstream).
+def _collect_results(ti: TaskInstanceLike) -> tuple[list[JobResult], list[str]]:
+    """Every job's typed result, and the problems to report; a job with none crashed."""
+    from orders_sync.airflow_support.xcom import job_result_from_dict
+    from orders_sync.runs.results import JobResult
 
-    Jobs of the plan with no pushed result (a worker killed, a task that crashed before
-    running) count as crashed; a failed plan counts as one crashed job — either makes
-    the run failed.
+    jobs: list[Mapping[str, Any]] | None = ti.xcom_pull(task_ids=PLAN_TASK)
+    results = [
+        job_result_from_dict(r)
+        for r in ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULT_KEY) or []
+    ]
+    problems = [
+        f"{r.store_code} {r.pipeline}: crashed: {r.crashed}"
+        if r.crashed
+        else f"{r.store_code} {r.pipeline}: {r.status}"
+        for r in results
+        if r.crashed or r.status in ("failed", "partial")
+    ]
+    if jobs is None:
+        problems.insert(0, "the plan task failed")
+        results.append(JobResult("(plan)", "plan", crashed="the plan task failed"))
+    reported = {(r.store_code, r.pipeline) for r in results}
+    for store, pipeline in sorted({_job_name(job) for job in jobs or []} - reported):
+        problems.append(f"{store} {pipeline}: crashed (no result)")
+        results.append(JobResult(store, pipeline, crashed="its task ended without a result"))
+    return results, problems
+
+
+def finish(ti: TaskInstanceLike) -> dict[str, Any]:
+    """Close the run from ``orders_sync_log`` and the jobs' results (whatever happened upstream).
+
+    The same :func:`lifecycle.close_run <orders_sync.runs.lifecycle.close_run>` as the command
+    line: jobs of the plan with no pushed result (a worker killed, a task that crashed before
+    running) count as crashed; a failed plan counts as one crashed job — either makes the run
+    failed.
 
     Returns:
         ``{"run_id", "overall_status", "summary_text", "problems"}`` for ``check``;
         ``run_id`` is ``None`` for a dry run (success) or a run that never started (failed).
     """
     from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler import service
+    from orders_sync.run_profiler.execution import profiler_counters
+    from orders_sync.runs import lifecycle
 
     start_info = ti.xcom_pull(task_ids=START_TASK)
     if not start_info:
@@ -268,36 +321,11 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
             "problems": [],
         }
     run_id = str(start_info["run_id"])
-    jobs: list[Mapping[str, Any]] | None = ti.xcom_pull(task_ids=PLAN_TASK)
-    results: list[Mapping[str, Any]] = list(
-        ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULT_KEY) or []
-    )
-    reported = {_job_name(result) for result in results}
-    problems = []
-    if jobs is None:
-        problems.append("the plan task failed")
-    missing = sorted({_job_name(job) for job in jobs or []} - reported)
-    problems += [f"{store} {pipeline}: crashed (no result)" for store, pipeline in missing]
-    problems += [
-        f"{r['store_code']} {r['pipeline']}: crashed: {r['crashed']}"
-        for r in results
-        if r["crashed"]
-    ]
-    problems += [
-        f"{r['store_code']} {r['pipeline']}: {r['status']}"
-        for r in results
-        if not r["crashed"] and r["status"] in ("failed", "partial")
-    ]
+    results, problems = _collect_results(ti)
     settings = task_settings()
-    outcome = service.finish_run(
-        get_engine(settings),
-        run_id,
-        skipped_stores=sum(1 for r in results if r["skipped"]),
-        crashed_jobs=len(missing) + (jobs is None) + sum(1 for r in results if r["crashed"]),
-        unlogged_failures=sum(int(r.get("unlogged_failures", 0)) for r in results),
-        settings=settings,
+    outcome = lifecycle.close_run(
+        get_engine(settings), run_id, results, more=profiler_counters(run_id)
     )
-    logger.info("run %s: %s — %s", run_id, outcome.overall_status, outcome.summary_text)
     return {
         "run_id": run_id,
         "overall_status": outcome.overall_status,

@@ -1,7 +1,9 @@
 """Engines and connections to the orders database.
 
-The URL comes from ``Settings.database_url`` or, when unset, from the embedded server
-(:mod:`orders_sync.db.embedded`). Engines are cached per URL for the life of the process.
+The URL comes from ``Settings.database_url``; nothing here starts a database. (The command
+line's default, the embedded PostgreSQL, is chosen at its edge:
+:func:`orders_sync.cli.command_settings`.) Engines are cached per URL for the life of the
+process.
 """
 
 from __future__ import annotations
@@ -36,13 +38,18 @@ def normalize_url(raw: str) -> str:
 
 
 def database_url(settings: Settings | None = None) -> str:
-    """The SQLAlchemy URL of the orders database, starting the embedded server if needed."""
-    settings = settings or get_settings()
-    if settings.database_url:
-        return normalize_url(settings.database_url)
-    from orders_sync.db import embedded
+    """The SQLAlchemy URL of the orders database.
 
-    return embedded.ensure_running(settings.state_dir).url()
+    Raises:
+        ConfigurationError: no database is configured.
+    """
+    settings = settings or get_settings()
+    if not settings.database_url:
+        raise ConfigurationError(
+            "no orders database is configured: set ORDERS_SYNC_DATABASE_URL "
+            "(in Airflow the connection orders_sync_db)."
+        )
+    return normalize_url(settings.database_url)
 
 
 def describe_url(url: str | URL) -> str:

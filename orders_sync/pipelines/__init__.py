@@ -4,8 +4,10 @@ Public API (kept stable for the run profiler and the Airflow DAG):
 
 - :mod:`~orders_sync.pipelines.window`: ``WindowRequest``, ``WindowResult``,
   ``WindowPipeline``, ``DEFAULT_SPAN_DAYS``, ``default_window``;
-- :mod:`~orders_sync.pipelines.td_orders_sync`: ``TdOrdersSync`` and the command ``main``;
-- :mod:`~orders_sync.pipelines.uc_orders_sync`: ``UcOrdersSync`` and the command ``main``;
+- :mod:`~orders_sync.pipelines.td_orders_sync`: ``TdOrdersSync``;
+- :mod:`~orders_sync.pipelines.uc_orders_sync`: ``UcOrdersSync``;
+- :mod:`~orders_sync.pipelines.standalone`: the two commands
+  (``python -m orders_sync.pipelines CODE``);
 - :mod:`~orders_sync.pipelines.registry`: ``open_pipeline(code, engine, settings)``.
 
 Nothing is imported here, so importing a submodule stays cheap.

@@ -1,8 +1,8 @@
 """Open a pipeline by its code, with its source client built from the settings.
 
 The standalone commands, the run profiler and the Airflow tasks get their pipelines here,
-so a client is built (and, when no API URL is configured, the bundled simulator started)
-in one place only.
+so a client is built (from ``Settings.sources``: the CRMs, or on request the simulator) in
+one place only.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from orders_sync.config import Settings
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, UC_ORDERS_SYNC
+from orders_sync.domain import PIPELINE_CODES, TD_ORDERS_SYNC, UC_ORDERS_SYNC
 from orders_sync.exceptions import UsageError
+from orders_sync.pipelines.td_orders_sync import TdOrdersSync
+from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowPipeline
-
-PIPELINE_CODES = (TD_ORDERS_SYNC, UC_ORDERS_SYNC)
-SYNC_GROUP_OF = {TD_ORDERS_SYNC: "TD", UC_ORDERS_SYNC: "UC"}
-"""``store_master.sync_group`` whose stores each pipeline syncs."""
+from orders_sync.sources import factory
 
 
 @contextmanager
@@ -44,15 +43,11 @@ def open_pipeline(
 
     Raises:
         UsageError: unknown code, or TD-only options for UC, or both options.
-        ConfigurationError: the API settings are unusable or ``pipelines`` lacks the row.
+        ConfigurationError: the API is not configured or ``pipelines`` lacks the row.
     """
-    from orders_sync.sources import factory
-
     if code == TD_ORDERS_SYNC:
         if orders_only and sales_only:
             raise UsageError("--orders-only and --sales-only are mutually exclusive.")
-        from orders_sync.pipelines.td_orders_sync import TdOrdersSync
-
         td_client = factory.td_client_from_settings(settings)
         try:
             yield TdOrdersSync(
@@ -67,8 +62,6 @@ def open_pipeline(
     elif code == UC_ORDERS_SYNC:
         if orders_only or sales_only:
             raise UsageError("--orders-only and --sales-only apply to td_orders_sync only.")
-        from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
-
         uc_client = factory.uc_client_from_settings(settings)
         try:
             yield UcOrdersSync(engine, uc_client, pipeline_id=pipeline_id)

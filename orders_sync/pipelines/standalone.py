@@ -12,7 +12,6 @@ there was no store), 1 otherwise.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
 import logging
@@ -20,12 +19,12 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from orders_sync import run_lifecycle
 from orders_sync.cli import (
     EXIT_FAILED,
     EXIT_OK,
     CommandParser,
     add_common_arguments,
+    command_settings,
     configure_logging,
     parse_date,
     resolve_env,
@@ -33,32 +32,27 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings, get_settings, today_in
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.db.repositories import run_summaries
 from orders_sync.db.repositories import stores as store_master
-from orders_sync.db.repositories.pipelines import (
+from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
+from orders_sync.domain import (
+    MAX_STORE_CODE_CHARS,
+    PIPELINE_SYNC_GROUP,
+    SUCCESS,
     TD_ORDERS_SYNC,
-    UC_ORDERS_SYNC,
-    resolve_pipeline_ids,
+    Job,
+    PipelineRef,
+    PlannedWindow,
+    WindowReason,
 )
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
 from orders_sync.pipelines.logged_window import describe_failure
-from orders_sync.pipelines.registry import SYNC_GROUP_OF, open_pipeline
-from orders_sync.pipelines.window import (
-    DEFAULT_SPAN_DAYS,
-    FAILED,
-    SUCCESS,
-    WindowPipeline,
-    WindowRequest,
-    WindowResult,
-    default_window,
-)
-from orders_sync.run_rollup import overall_status, summary_text
+from orders_sync.pipelines.registry import open_pipeline
+from orders_sync.pipelines.window import DEFAULT_SPAN_DAYS, WindowPipeline, default_window
+from orders_sync.runs import lifecycle
+from orders_sync.runs.results import JobResult
+from orders_sync.sources.factory import require_sources
 
 logger = logging.getLogger(__name__)
-
-WINDOW_REASON = "standalone"
-"""``orders_sync_log.window_reason`` of the windows a standalone run writes."""
-MAX_STORE_CODE_CHARS = 8  # store_master.store_code VARCHAR(8)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,7 +84,7 @@ class StandaloneRun:
 
 def build_parser(code: str) -> CommandParser:
     """The argument parser of ``code``'s command."""
-    group = SYNC_GROUP_OF[code]
+    group = PIPELINE_SYNC_GROUP[code]
     parser = CommandParser(
         prog=f"{code}.sh",
         description=(
@@ -164,8 +158,9 @@ def validate(
     today = today_in(settings.pipeline_timezone, now() if now is not None else None)
     from_date, to_date = default_window(today, from_date=args.from_date, to_date=args.to_date)
     store_code = _store_code(args.store_code)
-    group = SYNC_GROUP_OF[code]
+    group = PIPELINE_SYNC_GROUP[code]
 
+    settings = command_settings(settings)
     engine = get_engine(settings)
     check_connection(engine)
     try:
@@ -186,6 +181,8 @@ def validate(
             "the orders database has no orders_sync schema; run `alembic upgrade head` "
             f"first ({describe_failure('database', exc)})."
         ) from exc
+    if rows:
+        require_sources(settings, [code])
     return StandaloneRun(
         code=code,
         pipeline_id=pipeline_id,
@@ -202,28 +199,29 @@ def validate(
 def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> int:
     """Open the run's summary row, run one window per store, close the row.
 
-    Like the profiler, the run holds its liveness lock (:func:`run_lifecycle.hold_run`) for
-    its whole life, so nobody closes it as abandoned while it runs, and claims each store
-    with :func:`run_lifecycle.claim_store` (the store's advisory lock, shared with the
-    profiler), so a window never overlaps a profiler job of that store. A store another
-    run has is skipped; its window did not happen, so it counts as
-    failed in the roll-up (``skipped_stores=N`` in the summary text).
+    The same lifecycle as the profiler's (:mod:`orders_sync.runs.lifecycle`): the run holds
+    its liveness lock for its whole life, so nobody closes it as abandoned while it runs,
+    and claims each store (the store's advisory lock, shared with the profiler), so a window
+    never overlaps a profiler job of that store. A store another run has is skipped; a
+    standalone run was asked for that window by hand, so a skip fails it
+    (``skipped_fails_run``; ``skipped_stores=N`` in the summary text).
 
     Returns:
         0 when every window succeeded (or there was no store), else 1.
     """
-    run_id = run_summaries.new_run_id(run.code)
-    with run_lifecycle.hold_run(engine, run_id):
-        run_lifecycle.close_abandoned_runs(engine)
-        with engine.begin() as conn:
-            run_summaries.start_run(
-                conn,
-                run_id=run_id,
-                pipeline_name=run.code,
-                run_env=run.run_env,
-                report_date=run.today,
-                owner=run_lifecycle.process_owner(),
-            )
+    ref = PipelineRef(code=run.code, id=run.pipeline_id)
+    jobs = [
+        Job(
+            store_code=store.store_code,
+            cost_center=store.cost_center,
+            pipeline=ref,
+            windows=(PlannedWindow(run.from_date, run.to_date, (WindowReason.STANDALONE,)),),
+        )
+        for store in run.stores
+    ]
+    with lifecycle.process_run(
+        engine, pipeline_name=run.code, run_env=run.run_env, report_date=run.today
+    ) as run_id:
         logger.info(
             "%s run %s: %d store(s), %s..%s",
             run.code,
@@ -233,98 +231,36 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
             run.to_date.isoformat(),
             extra={"run_id": run_id, "pipeline": run.code},
         )
-        results: list[WindowResult] = []
-        skipped: list[str] = []
+        results: list[JobResult] = []
         try:
-            for store in run.stores:
-                result = _run_locked(engine, pipeline, run, run_id, store)
-                if result is None:
-                    skipped.append(store.store_code)
-                else:
-                    results.append(result)
+            for job in jobs:
+                results.append(
+                    lifecycle.run_job(engine, job, pipeline, run_id=run_id, run_env=run.run_env)
+                )
         except BaseException:
-            _finish(engine, run_id, run.code, results, skipped, interrupted=True)
+            try:
+                lifecycle.close_run(
+                    engine, run_id, results, interrupted=True, skipped_fails_run=True
+                )
+            except sa.exc.SQLAlchemyError as exc:
+                logger.error(
+                    "could not close run %s: %s", run_id, describe_failure("database", exc)
+                )
             raise
-        status = _finish(engine, run_id, run.code, results, skipped, interrupted=False)
-    return EXIT_OK if status == SUCCESS else EXIT_FAILED
-
-
-def _run_locked(
-    engine: sa.Engine,
-    pipeline: WindowPipeline,
-    run: StandaloneRun,
-    run_id: str,
-    store: store_master.StoreRow,
-) -> WindowResult | None:
-    """One store's window under :func:`run_lifecycle.claim_store` (the store's lock, with
-    abandoned ``running`` rows closed first); ``None`` when another run has the store."""
-    with run_lifecycle.claim_store(engine, store.store_code, run_id) as claim:
-        if not claim.acquired:
-            holder = f" ({claim.busy_with})" if claim.busy_with else ""
-            logger.warning(
-                "store %s is locked by another run%s: skipped",
-                store.store_code,
-                holder,
-                extra={
-                    "run_id": run_id,
-                    "pipeline": run.code,
-                    "store_code": store.store_code,
-                    "status": "skipped",
-                },
-            )
-            return None
-        return pipeline.run_window(
-            WindowRequest(
-                store_code=store.store_code,
-                cost_center=store.cost_center,
-                from_date=run.from_date,
-                to_date=run.to_date,
-                run_id=run_id,
-                run_env=run.run_env,
-                window_reason=WINDOW_REASON,
-            )
+        outcome = lifecycle.close_run(
+            engine, run_id, results, skipped_fails_run=True, more=lambda _: rows_written(results)
         )
+    return EXIT_OK if outcome.overall_status == SUCCESS else EXIT_FAILED
 
 
-def _finish(
-    engine: sa.Engine,
-    run_id: str,
-    code: str,
-    results: Sequence[WindowResult],
-    skipped: Sequence[str],
-    *,
-    interrupted: bool,
-) -> str:
-    counts = collections.Counter((result.pipeline_code, result.status) for result in results)
-    statuses = [result.status for result in results] + [FAILED for _ in skipped]
-    status = FAILED if interrupted else overall_status(statuses)
-    extra = {
-        "rows_fetched": sum(result.rows_fetched for result in results),
-        "rows_inserted": sum(result.rows_inserted for result in results),
-        "rows_updated": sum(result.rows_updated for result in results),
+def rows_written(results: Sequence[JobResult]) -> dict[str, int]:
+    """The standalone run's row counters for ``summary_text``."""
+    windows = [window for result in results for window in result.windows]
+    return {
+        "rows_fetched": sum(w.rows_fetched for w in windows),
+        "rows_inserted": sum(w.rows_inserted for w in windows),
+        "rows_updated": sum(w.rows_updated for w in windows),
     }
-    if skipped:
-        extra = {"skipped_stores": len(skipped), **extra}
-    text = summary_text(counts, extra)
-    if interrupted:
-        text += "; interrupted"
-    try:
-        with engine.begin() as conn:
-            run_summaries.finish_run(conn, run_id=run_id, overall_status=status, summary_text=text)
-    except sa.exc.SQLAlchemyError as exc:
-        if not interrupted:
-            raise
-        logger.error("could not close run %s: %s", run_id, describe_failure("database", exc))
-    logger.log(
-        logging.INFO if status == SUCCESS else logging.WARNING,
-        "%s run %s finished: %s (%s)",
-        code,
-        run_id,
-        status,
-        text,
-        extra={"run_id": run_id, "pipeline": code, "overall_status": status, "summary_text": text},
-    )
-    return status
 
 
 def main(
@@ -342,8 +278,8 @@ def main(
     """
 
     def body() -> int:
+        run = validate(code, argv, get_settings(), now=now)
         settings = get_settings()
-        run = validate(code, argv, settings, now=now)
         engine = get_engine(settings)
         with open_pipeline(
             code,
@@ -356,13 +292,3 @@ def main(
             return execute(engine, pipeline, run)
 
     return run_main(body)
-
-
-def td_main(argv: Sequence[str] | None = None) -> int:
-    """``python -m orders_sync.pipelines.td_orders_sync``."""
-    return main(TD_ORDERS_SYNC, argv)
-
-
-def uc_main(argv: Sequence[str] | None = None) -> int:
-    """``python -m orders_sync.pipelines.uc_orders_sync``."""
-    return main(UC_ORDERS_SYNC, argv)

@@ -5,9 +5,9 @@ Library use::
     pipeline = TdOrdersSync(engine, client)            # client: a TdClient
     result = pipeline.run_window(WindowRequest(...))
 
-Command line (``scripts/td_orders_sync.sh``)::
+Command line (``scripts/td_orders_sync.sh``, :mod:`orders_sync.pipelines.standalone`)::
 
-    python -m orders_sync.pipelines.td_orders_sync [--env E] [--store-code C]
+    python -m orders_sync.pipelines td_orders_sync [--env E] [--store-code C]
         [--from-date YYYY-MM-DD] [--to-date YYYY-MM-DD] [--orders-only | --sales-only]
 """
 
@@ -91,14 +91,3 @@ class TdOrdersSync(LoggedPipeline):
         if self.sales_only:
             return (sales,)
         return (orders, sales)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m orders_sync.pipelines.td_orders_sync``; returns the exit status."""
-    from orders_sync.pipelines.standalone import td_main
-
-    return td_main(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,9 +5,9 @@ Library use::
     pipeline = UcOrdersSync(engine, client)            # client: a UcClient
     result = pipeline.run_window(WindowRequest(...))
 
-Command line (``scripts/uc_orders_sync.sh``)::
+Command line (``scripts/uc_orders_sync.sh``, :mod:`orders_sync.pipelines.standalone`)::
 
-    python -m orders_sync.pipelines.uc_orders_sync [--env E] [--store-code C]
+    python -m orders_sync.pipelines uc_orders_sync [--env E] [--store-code C]
         [--from-date YYYY-MM-DD] [--to-date YYYY-MM-DD]
 """
 
@@ -70,14 +70,3 @@ class UcOrdersSync(LoggedPipeline):
     def parts(self) -> Sequence[WindowPart]:
         """The one part: GST lines, logged as orders."""
         return (WindowPart("gst", "orders", self.client.iter_gst_pages, UC_ORDERS),)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m orders_sync.pipelines.uc_orders_sync``; returns the exit status."""
-    from orders_sync.pipelines.standalone import uc_main
-
-    return uc_main(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

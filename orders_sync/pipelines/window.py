@@ -11,15 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from orders_sync.domain import FAILED, PARTIAL, SUCCESS
 from orders_sync.exceptions import UsageError
+
+__all__ = ["FAILED", "PARTIAL", "SUCCESS"]
 
 DEFAULT_SPAN_DAYS = 90
 """Days in the default window of a standalone run: ``today - (DEFAULT_SPAN_DAYS - 1)..today``."""
-
-SUCCESS = "success"
-PARTIAL = "partial"
-FAILED = "failed"
-WINDOW_STATUSES = (SUCCESS, PARTIAL, FAILED)
 
 
 @dataclass(frozen=True, slots=True)

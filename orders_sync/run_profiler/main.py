@@ -22,13 +22,16 @@ from orders_sync.cli import (
     EXIT_OK,
     CommandParser,
     add_common_arguments,
+    command_settings,
     configure_logging,
     run_main,
 )
 from orders_sync.config import Settings, get_settings
-from orders_sync.db.engine import get_engine
-from orders_sync.run_profiler import service
-from orders_sync.run_profiler.executor import ProfilerRun, run_profiler
+from orders_sync.db.engine import check_connection, get_engine
+from orders_sync.domain import SYNC_GROUP_CHOICES
+from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
+from orders_sync.run_profiler.load_plan import plan_run
+from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.planning import describe_plan
 from orders_sync.run_profiler.progress import render_run_table
 
@@ -51,7 +54,7 @@ def build_parser(settings: Settings) -> CommandParser:
     add_common_arguments(parser, default_env=settings.env)
     parser.add_argument(
         "--sync-group",
-        choices=service.SYNC_GROUP_CHOICES,
+        choices=SYNC_GROUP_CHOICES,
         default="ALL",
         help="which stores: store_master.sync_group TD, UC, or ALL (default)",
     )
@@ -123,7 +126,7 @@ def _main(argv: Sequence[str] | None) -> int:
     settings = get_settings()
     args = build_parser(settings).parse_args(argv)
     configure_logging(args.log_format)
-    options = service.ProfilerOptions(
+    options = ProfilerOptions(
         env=args.env,
         sync_group=args.sync_group,
         window_days=args.window_days,
@@ -134,14 +137,13 @@ def _main(argv: Sequence[str] | None) -> int:
         settle_days=args.settle_days,
         dry_run=args.dry_run,
     )
-    options.validate()
+    settings = command_settings()
     engine = get_engine(settings)
     if options.dry_run:
-        from orders_sync.db.engine import check_connection
-
         check_connection(engine)
-        jobs = service.plan_run(engine, options, settings)
-        print(f"Plan for today {settings.today()} ({settings.pipeline_timezone}):")
+        today = settings.today()
+        jobs = plan_run(engine, options, settings, today=today)
+        print(f"Plan for today {today} ({settings.pipeline_timezone}):")
         print(describe_plan(jobs))
         return EXIT_OK
     stop_event = threading.Event()

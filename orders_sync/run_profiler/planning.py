@@ -21,11 +21,10 @@ its log were empty, so every N-day window from ``start_date`` to ``today`` runs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 
+from orders_sync.domain import ONE_DAY, DateRange, shift_day
 from orders_sync.run_profiler.plan_types import (
-    ONE_DAY,
-    DateRange,
     Job,
     LogFacts,
     PipelineRef,
@@ -59,6 +58,8 @@ _REASON_TEXT: dict[WindowReason, str] = {
     WindowReason.FORCE: "force: --force re-runs everything",
     WindowReason.HOLE: "hole: no successful run covers these days, although later days succeeded",
     WindowReason.SETTLE: "settle: covered, but not re-fetched --settle-days after these days",
+    WindowReason.STUCK: "stuck: failed in --stuck-after runs; runs after the store's other windows",
+    WindowReason.STANDALONE: "standalone: a window given by hand to a pipeline's own command",
 }
 
 
@@ -141,7 +142,7 @@ def next_from_date(start_date: date, last_success_to: date | None, overlap_days:
     """The requirement's starting point: where the regular N-day windows begin."""
     if last_success_to is None:
         return start_date
-    return max(start_date, _shift(last_success_to, -(overlap_days - 1)))
+    return max(start_date, shift_day(last_success_to, -(overlap_days - 1)))
 
 
 def plan_windows(
@@ -166,14 +167,14 @@ def plan_windows(
     if options.force:
         return tuple(
             PlannedWindow(chunk.start, chunk.end, (WindowReason.FORCE,))
-            for chunk in _chunks(DateRange(start_date, today), options.window_days)
+            for chunk in DateRange(start_date, today).chunks(options.window_days)
         )
 
     last = facts.last_success_to if facts is not None else None
     succeeded = facts.success_windows if facts is not None else frozenset()
     next_from = next_from_date(start_date, last, options.overlap_days)
     overlap = (
-        DateRange(_shift(last, -(options.overlap_days - 1)), last)
+        DateRange(shift_day(last, -(options.overlap_days - 1)), last)
         if last is not None and options.overlap_days > 0
         else None
     )
@@ -183,7 +184,7 @@ def plan_windows(
         windows.extend(_earlier_windows(start_date, next_from, facts, today, options))
 
     if next_from <= today:
-        for chunk in _chunks(DateRange(next_from, today), options.window_days):
+        for chunk in DateRange(next_from, today).chunks(options.window_days):
             reasons: list[WindowReason] = []
             if (chunk.start, chunk.end) not in succeeded:
                 reasons.append(WindowReason.MISSING)
@@ -212,12 +213,12 @@ def _earlier_windows(
     earlier = DateRange(start_date, min(next_from - ONE_DAY, today))
     covered = _normalized(facts.covered)
     for hole in _subtract([earlier], covered):
-        for chunk in _chunks(hole, options.window_days):
+        for chunk in hole.chunks(options.window_days):
             yield PlannedWindow(chunk.start, chunk.end, (WindowReason.HOLE,))
 
     if options.settle_days == 0:
         return
-    settle_end = min(_shift(today, -options.settle_days), earlier.end)
+    settle_end = min(shift_day(today, -options.settle_days), earlier.end)
     if settle_end < start_date:
         return
     span = DateRange(start_date, settle_end)
@@ -227,7 +228,7 @@ def _earlier_windows(
         if island.overlaps(span)
     ]
     for unsettled in _subtract(covered_in_span, _normalized(facts.settled)):
-        for chunk in _chunks(unsettled, options.window_days):
+        for chunk in unsettled.chunks(options.window_days):
             yield PlannedWindow(chunk.start, chunk.end, (WindowReason.SETTLE,))
 
 
@@ -255,30 +256,11 @@ def describe_plan(jobs: Sequence[Job]) -> str:
     return "\n\n".join(describe_job(job) for job in jobs)
 
 
-def _shift(day: date, days: int) -> date:
-    """``day + days``, clamped to the calendar's limits instead of overflowing."""
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max if days > 0 else date.min
-
-
-def _chunks(span: DateRange, size: int) -> Iterator[DateRange]:
-    """Consecutive ranges of ``size`` days covering ``span``; the last may be shorter."""
-    start = span.start
-    while True:
-        end = min(_shift(start, size - 1), span.end)
-        yield DateRange(start, end)
-        if end == span.end:
-            return
-        start = end + ONE_DAY
-
-
 def _normalized(ranges: Iterable[DateRange]) -> list[DateRange]:
     """Sorted, with overlapping or adjacent ranges merged (as day sets they are one)."""
     merged: list[DateRange] = []
     for current in sorted(ranges, key=lambda r: r.start):
-        if merged and current.start <= _shift(merged[-1].end, 1):
+        if merged and current.start <= shift_day(merged[-1].end, 1):
             if current.end > merged[-1].end:
                 merged[-1] = DateRange(merged[-1].start, current.end)
         else:

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orders_sync.run_profiler.executor import ProfilerRun
+    from orders_sync.run_profiler.execution import ProfilerRun
 
 _STATUSES = ("success", "partial", "failed", "skipped", "not run")
 

@@ -2,7 +2,7 @@
 typed rows and errors, and the bundled CRM simulator (:mod:`.simulator`).
 
 Build clients with :mod:`orders_sync.sources.factory`; import the simulator from
-:mod:`orders_sync.sources.simulator` (it is not imported here).
+:mod:`devtools.simulator` (it is not imported here).
 """
 
 from __future__ import annotations

@@ -1,84 +1,79 @@
-"""Clients built from :class:`~orders_sync.config.Settings`, and the bundled simulator.
+"""Clients built from :class:`~orders_sync.config.Settings`: the real CRMs, or on request the
+bundled simulator.
 
-When a base URL is not configured the clients talk to the bundled CRM simulator, started
-lazily, once per process, on a free loopback port (:func:`ensure_simulator`). The
-simulator then accepts any non-empty token, so the configured token, or a fixed demo
-token when none is configured, is used.
+``Settings.sources`` (``ORDERS_SYNC_SOURCES``) is chosen once, at the edge:
+
+- ``http`` (the default): the URLs and tokens of ``TD_API_*`` / ``UC_API_*``. A run that
+  would sync a store of a group whose URL is unset is refused before anything is written
+  (:func:`require_sources`) — a production run never falls back on simulated orders.
+- ``simulator``: the bundled CRM simulator (:mod:`devtools.simulator.bundled`), for the demo,
+  the local Airflow and tests. It is imported only then.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import os
-import threading
+from collections.abc import Iterable
 from typing import TypeVar
 
-from orders_sync.config import Settings
+from orders_sync.config import SOURCES_SIMULATOR, Settings
+from orders_sync.domain import PIPELINE_SYNC_GROUP
 from orders_sync.exceptions import ConfigurationError
-from orders_sync.sources.simulator.server import DEFAULT_SEED, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 
-logger = logging.getLogger(__name__)
 
-DEMO_TD_TOKEN = "td-simulator-demo-token"
-DEMO_UC_TOKEN = "uc-simulator-demo-token"
+def _configured(settings: Settings, api: str) -> tuple[str | None, str | None]:
+    if api == "TD":
+        return settings.td_api_base_url, settings.td_api_token
+    return settings.uc_api_base_url, settings.uc_api_token
 
 
-@dataclasses.dataclass(frozen=True)
-class RunningSimulator:
-    """The process's bundled simulator.
+def require_sources(settings: Settings, pipelines: Iterable[str]) -> None:
+    """Refuse a run whose pipelines' CRM is not configured; sends nothing.
 
-    Attributes:
-        server: the running server (clock, faults, truth).
-        base_url: where both APIs are served.
-        pid: the process that started it (a forked child starts its own).
+    Args:
+        settings: the process settings.
+        pipelines: the pipeline codes the run would sync (``td_orders_sync``, ...).
+
+    Raises:
+        ConfigurationError: one sentence naming the first missing variable.
     """
-
-    server: SimulatorServer
-    base_url: str
-    pid: int
-
-
-_lock = threading.Lock()
-_running: RunningSimulator | None = None
-
-
-def ensure_simulator() -> RunningSimulator:
-    """Start the bundled simulator unless this process already runs it; thread-safe.
-
-    Returns:
-        The running simulator (seed :data:`DEFAULT_SEED`, real clock, every store).
-    """
-    global _running
-    with _lock:
-        if _running is None or _running.pid != os.getpid():
-            server = SimulatorServer(seed=DEFAULT_SEED)
-            base_url = server.start("127.0.0.1", 0)
-            _running = RunningSimulator(server=server, base_url=base_url, pid=os.getpid())
-            logger.info("no CRM base URL configured; using the bundled simulator at %s", base_url)
-        return _running
+    if settings.sources == SOURCES_SIMULATOR:
+        return
+    for api in sorted({PIPELINE_SYNC_GROUP[code] for code in pipelines}):
+        base_url, token = _configured(settings, api)
+        if base_url is None:
+            raise ConfigurationError(
+                f"{api}_API_BASE_URL is not set: a {api} store would be synced, so set "
+                f"{api}_API_BASE_URL and {api}_API_TOKEN (in Airflow the connection "
+                f"{api.lower()}_crm), or ORDERS_SYNC_SOURCES=simulator for simulated data."
+            )
+        if not token:
+            raise ConfigurationError(f"{api}_API_TOKEN must be set when {api}_API_BASE_URL is.")
 
 
-def _endpoint(
-    base_url: str | None, token: str | None, demo_token: str, api: str
-) -> tuple[str, str]:
-    if base_url is None:
-        return ensure_simulator().base_url, token or demo_token
-    if not token:
-        raise ConfigurationError(f"{api}_API_TOKEN must be set when {api}_API_BASE_URL is.")
+def _endpoint(settings: Settings, api: str) -> tuple[str, str]:
+    base_url, token = _configured(settings, api)
+    if settings.sources == SOURCES_SIMULATOR:
+        try:
+            from devtools.simulator import bundled
+        except ImportError as exc:  # an image built without the development tools
+            raise ConfigurationError(
+                "ORDERS_SYNC_SOURCES=simulator needs the devtools package of a development "
+                "checkout; this installation has none."
+            ) from exc
+        demo_token = bundled.DEMO_TD_TOKEN if api == "TD" else bundled.DEMO_UC_TOKEN
+        return bundled.ensure_simulator().base_url, token or demo_token
+    require_sources(settings, [code for code, g in PIPELINE_SYNC_GROUP.items() if g == api])
+    assert base_url is not None and token  # require_sources refused anything else
     return base_url, token
 
 
 _Client = TypeVar("_Client", TdClient, UcClient)
 
 
-def _client_from_settings(
-    client_class: type[_Client], base_url: str | None, token: str | None, demo_token: str,
-    api: str, settings: Settings,
-) -> _Client:  # fmt: skip
-    base_url, token = _endpoint(base_url, token, demo_token, api)
+def _client_from_settings(client_class: type[_Client], api: str, settings: Settings) -> _Client:
+    base_url, token = _endpoint(settings, api)
     return client_class(
         base_url,
         token,
@@ -90,22 +85,18 @@ def _client_from_settings(
 
 
 def td_client_from_settings(settings: Settings) -> TdClient:
-    """A :class:`TdClient` for ``settings`` (the bundled simulator when no URL is set).
+    """A :class:`TdClient` for ``settings``.
 
     Raises:
-        ConfigurationError: a base URL is set without a token, or is not http(s).
+        ConfigurationError: the TD API is not configured (see :func:`require_sources`).
     """
-    return _client_from_settings(
-        TdClient, settings.td_api_base_url, settings.td_api_token, DEMO_TD_TOKEN, "TD", settings
-    )
+    return _client_from_settings(TdClient, "TD", settings)
 
 
 def uc_client_from_settings(settings: Settings) -> UcClient:
-    """A :class:`UcClient` for ``settings`` (the bundled simulator when no URL is set).
+    """A :class:`UcClient` for ``settings``.
 
     Raises:
-        ConfigurationError: a base URL is set without a token, or is not http(s).
+        ConfigurationError: the UC API is not configured (see :func:`require_sources`).
     """
-    return _client_from_settings(
-        UcClient, settings.uc_api_base_url, settings.uc_api_token, DEMO_UC_TOKEN, "UC", settings
-    )
+    return _client_from_settings(UcClient, "UC", settings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from orders_sync.domain import DateRange
+
 
 def split_date_range(
     from_date: dt.date, to_date: dt.date, max_days: int
@@ -25,11 +27,4 @@ def split_date_range(
         raise ValueError(f"max_days must be 1 or more, got {max_days}")
     if from_date > to_date:
         raise ValueError(f"from_date {from_date} is after to_date {to_date}")
-    spans: list[tuple[dt.date, dt.date]] = []
-    start = from_date
-    step = dt.timedelta(days=max_days - 1)
-    while start <= to_date:
-        end = min(start + step, to_date)
-        spans.append((start, end))
-        start = end + dt.timedelta(days=1)
-    return spans
+    return [(span.start, span.end) for span in DateRange(from_date, to_date).chunks(max_days)]

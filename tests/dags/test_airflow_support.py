@@ -24,7 +24,7 @@ from orders_sync.airflow_support.run_slots import run_slot
 from orders_sync.config import get_settings
 from orders_sync.db.repositories import run_summaries
 from orders_sync.exceptions import ConfigurationError, UsageError
-from orders_sync.run_profiler import service
+from orders_sync.run_profiler import options as profiler_options
 from tests.dags.conftest import REPO
 
 
@@ -155,7 +155,7 @@ def test_dag_config_refuses_bad_env(env: dict[str, str]) -> None:
 
 
 def test_pool_default_is_the_command_lines_max_workers() -> None:
-    assert dag_config_from_env({}).max_workers == service.DEFAULT_MAX_WORKERS
+    assert dag_config_from_env({}).max_workers == profiler_options.DEFAULT_MAX_WORKERS
     assert dag_config_from_env({"ORDERS_SYNC_MAX_WORKERS": "6"}).max_workers == 6
 
 
@@ -345,7 +345,7 @@ def test_the_library_imports_without_airflow() -> None:
     code = (
         "import sys; import orders_sync.airflow_support.tasks, "
         "orders_sync.airflow_support.connections, orders_sync.airflow_support.run_slots, "
-        "orders_sync.airflow_support.local_stack; "
+        "devtools.airflow_stack; "
         "assert not [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
@@ -354,7 +354,7 @@ def test_the_library_imports_without_airflow() -> None:
 def test_a_dag_runs_summary_survives_cli_starts_until_the_next_dag_run(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orders_sync import run_lifecycle
+    from orders_sync.runs import lifecycle as run_lifecycle
     from tests.dags.conftest import seed_stores
 
     monkeypatch.setattr(tasks, "task_settings", get_settings)  # the test's database

@@ -17,8 +17,8 @@ from typing import Any
 import pendulum
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.db.engine import dispose_engines
-from orders_sync.sources.simulator.server import SimulatorServer
 from tests.dags.conftest import (
     REPO,
     TIMEZONE,

@@ -206,7 +206,7 @@ def test_image_install_step_works_as_a_plain_pip_install(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(site)
     probe = (
-        "import orders_sync, orders_sync.airflow_support.tasks, orders_sync.run_profiler.service;"
+        "import orders_sync, orders_sync.airflow_support.tasks, orders_sync.run_profiler.execution;"
         f"assert orders_sync.__file__.startswith({str(site)!r}), orders_sync.__file__"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, env=env, cwd=tmp_path, timeout=60)
@@ -229,7 +229,7 @@ def test_airflow_cfg_sample_holds_real_commented_settings() -> None:
 def test_make_airflow_runs_the_local_stack() -> None:
     script = REPO / "scripts" / "airflow_local.sh"
     assert os.access(script, os.X_OK)
-    assert "-m orders_sync.airflow_support.local_stack" in script.read_text()
+    assert "-m devtools.airflow_stack" in script.read_text()
     assert re.search(
         r"^airflow: .*scripts/airflow_local\.sh", (REPO / "Makefile").read_text(), re.M
     )

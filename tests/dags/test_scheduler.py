@@ -24,8 +24,8 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.airflow_support.api_client import AirflowApiError
-from orders_sync.airflow_support.local_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN
+from devtools.airflow_api import AirflowApiError
+from devtools.airflow_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN
 from tests.dags.conftest import (
     DAG_ID,
     REPO,

@@ -4,7 +4,7 @@ Each simulated day ``D`` is one profiler run "at" ``D`` ``hour``:00 in the pipel
 
 1. the simulator's source clock is frozen at that instant, so the sources serve exactly what
    existed then (late-entered orders, later statuses, revised invoices appear on later days);
-2. the profiler runs with ``today=D`` (:func:`orders_sync.run_profiler.executor.run_profiler`);
+2. the profiler runs with ``today=D`` (:func:`orders_sync.run_profiler.execution.run_profiler`);
 3. ``orders_sync_log.created_at`` of the run's rows is rewritten to that instant. The
    database stamps ``created_at`` with its real ``now()``, but whether a day is *settled*
    is computed from ``created_at``'s date in the pipeline timezone, so without the rewrite
@@ -30,13 +30,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.repositories import stores as stores_repo
 from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS, DataTable
-from orders_sync.run_profiler import service
-from orders_sync.run_profiler.executor import ProfilerRun, run_profiler
+from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
+from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
-from orders_sync.sources.simulator.server import SimulatorServer
 
 TOKEN = "replay-token-not-secret"
 
@@ -210,7 +210,7 @@ class Replay:
         simulator: SimulatorServer,
         settings: Settings,
         stores: Sequence[StoreSpec],
-        options: service.ProfilerOptions,
+        options: ProfilerOptions,
         *,
         hour: int = 21,
     ) -> None:

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from devtools.simulator.clock import IST
+from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
-from orders_sync.sources.simulator.clock import IST
-from orders_sync.sources.simulator.server import SimulatorServer
 from tests.support import observe
 
 SEED = 11

@@ -6,11 +6,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from orders_sync.domain import RUN_PROFILER, TD_ORDERS_SYNC, UC_ORDERS_SYNC
 from orders_sync.exceptions import ConfigurationError
 
-TD_ORDERS_SYNC = "td_orders_sync"
-UC_ORDERS_SYNC = "uc_orders_sync"
-RUN_PROFILER = "orders_sync_run_profiler"
+__all__ = ["RUN_PROFILER", "TD_ORDERS_SYNC", "UC_ORDERS_SYNC", "resolve_pipeline_ids"]
 
 
 def resolve_pipeline_ids(conn: sa.Connection, codes: Iterable[str]) -> dict[str, int]:

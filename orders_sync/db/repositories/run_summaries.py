@@ -8,7 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 
-RUNNING = "running"
+from orders_sync.domain import RUNNING
 
 
 def new_run_id(prefix: str) -> str:

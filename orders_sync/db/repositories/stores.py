@@ -7,8 +7,6 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-SYNC_GROUPS = ("TD", "UC")
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StoreRow:

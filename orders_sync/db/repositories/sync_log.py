@@ -12,11 +12,9 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-RUNNING = "running"
-SUCCESS = "success"
-PARTIAL = "partial"
-FAILED = "failed"
-FINAL_STATUSES = (SUCCESS, PARTIAL, FAILED)
+from orders_sync.domain import FAILED, PARTIAL, RUNNING, SUCCESS
+
+__all__ = ["FAILED", "PARTIAL", "RUNNING", "SUCCESS"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.run_profiler import service
+from devtools.simulator import SETTLE_DAYS
+from devtools.simulator.server import SimulatorServer
+from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
-from orders_sync.sources.simulator import SETTLE_DAYS
-from orders_sync.sources.simulator.server import SimulatorServer
 from tests.support.replay import Replay, make_stores, replay_settings
 
 SEED = 11
@@ -39,7 +39,7 @@ def simulator() -> Iterator[SimulatorServer]:
 def _replay(
     engine: sa.Engine, simulator: SimulatorServer, db_url: str, tmp_path: Path, settle: int
 ) -> Replay:
-    options = service.ProfilerOptions(
+    options = ProfilerOptions(
         env="replay", window_days=30, overlap_days=K, settle_days=settle, max_workers=3
     )
     replay = Replay(
@@ -96,7 +96,7 @@ def test_without_settle_pass_rows_older_than_k_stay_stale(
 def test_after_an_outage_the_settle_pass_catches_up_in_chunks(
     engine: sa.Engine, db_url: str, simulator: SimulatorServer, tmp_path: Path
 ) -> None:
-    options = service.ProfilerOptions(
+    options = ProfilerOptions(
         env="replay", window_days=4, overlap_days=K, settle_days=S, max_workers=3
     )
     stores = STORES[:1] + STORES[-1:]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import run_summaries, stores
-from orders_sync.sources.simulator.server import SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import run_summaries
 from orders_sync.db.repositories.orders_data import (
     TD_ORDERS,
@@ -20,7 +21,6 @@ from orders_sync.db.repositories.orders_data import (
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowRequest, WindowResult
-from orders_sync.sources.simulator.server import SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 

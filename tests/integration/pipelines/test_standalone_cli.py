@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, Settings, override_settings
 from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC
 from orders_sync.pipelines import standalone
-from orders_sync.sources.simulator.server import SimulatorServer
 from tests.integration.pipelines.conftest import TOKEN
 
 SCRIPTS = REPOSITORY_ROOT / "scripts"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from orders_sync import run_lifecycle
 from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, sync_log
 from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, resolve_pipeline_ids
 from orders_sync.pipelines import standalone
 from orders_sync.pipelines.window import WindowRequest, WindowResult
+from orders_sync.runs import lifecycle as run_lifecycle
 from tests.integration.pipelines.test_standalone_cli import WINDOW, _log, _run, _summary
 
 DAY = dt.date(2026, 1, 5)

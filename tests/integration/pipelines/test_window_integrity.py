@@ -8,7 +8,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.db import embedded
+from devtools import embedded_postgres as embedded
 from orders_sync.db.engine import dispose_engines
 from orders_sync.db.repositories.orders_data import TD_ORDERS, count_rows
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync

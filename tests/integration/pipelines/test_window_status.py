@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import sync_log
 from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS, count_rows
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowRequest, WindowResult
-from orders_sync.sources.simulator.server import SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 from tests.integration.pipelines.conftest import SOURCE_NOW, TOKEN

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.db import embedded
-from orders_sync.sources.simulator.server import SimulatorServer
+from devtools import embedded_postgres as embedded
+from devtools.simulator.server import SimulatorServer
 from tests.support import cli, observe
 from tests.support.seeding import Store, seed_stores
 from tests.support.simulation import assert_matches_truth, cli_env

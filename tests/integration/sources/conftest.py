@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from orders_sync.sources.simulator import IST, SimulatorServer
+from devtools.simulator import IST, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 

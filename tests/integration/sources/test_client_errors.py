@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.simulator import SimulatorServer
 from orders_sync.sources import td_client as td_module
 from orders_sync.sources import uc_client as uc_module
 from orders_sync.sources.errors import (
@@ -22,7 +23,6 @@ from orders_sync.sources.errors import (
     SourceNotFoundError,
     SourceRetriesExhaustedError,
 )
-from orders_sync.sources.simulator import SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 from tests.integration.sources.conftest import CLOCK, TD_TOKEN, UC_TOKEN

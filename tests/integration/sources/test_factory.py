@@ -1,4 +1,4 @@
-"""Clients from settings, and the lazily started, once-per-process bundled simulator."""
+"""Clients from settings: the configured CRMs, or — only on request — the bundled simulator."""
 
 from __future__ import annotations
 
@@ -7,20 +7,19 @@ import threading
 
 import pytest
 
+from devtools.simulator import SETTLE_DAYS, SimulatorServer, bundled
+from devtools.simulator.bundled import DEMO_TD_TOKEN, DEMO_UC_TOKEN, ensure_simulator
 from orders_sync.config import Settings
 from orders_sync.exceptions import ConfigurationError
-from orders_sync.sources import factory
 from orders_sync.sources.factory import (
-    DEMO_TD_TOKEN,
-    ensure_simulator,
+    require_sources,
     td_client_from_settings,
     uc_client_from_settings,
 )
-from orders_sync.sources.simulator import SETTLE_DAYS, SimulatorServer
 
 
 def test_ensure_simulator_starts_once_even_from_many_threads() -> None:
-    found: list[factory.RunningSimulator] = []
+    found: list[bundled.RunningSimulator] = []
     barrier = threading.Barrier(8)
 
     def grab() -> None:
@@ -41,8 +40,8 @@ def test_ensure_simulator_starts_once_even_from_many_threads() -> None:
     [{}, {"td_api_token": "my-td", "uc_api_token": "my-uc"}],
     ids=["demo-tokens", "configured-tokens"],
 )
-def test_unset_base_urls_use_the_bundled_simulator(tokens: dict[str, str]) -> None:
-    settings = Settings(**tokens)  # type: ignore[arg-type]
+def test_sources_simulator_uses_the_bundled_simulator(tokens: dict[str, str]) -> None:
+    settings = Settings(sources="simulator", **tokens)  # type: ignore[arg-type]
     running = ensure_simulator()
     today = running.server.now().date()
     settled = (
@@ -91,4 +90,42 @@ def test_a_configured_url_needs_a_token(api: str, kwargs: dict[str, str]) -> Non
 
 
 def test_demo_token_is_not_empty() -> None:
-    assert DEMO_TD_TOKEN and factory.DEMO_UC_TOKEN
+    assert DEMO_TD_TOKEN and DEMO_UC_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("api", "build"),
+    [("TD", td_client_from_settings), ("UC", uc_client_from_settings)],
+    ids=["td", "uc"],
+)
+def test_an_unset_base_url_is_refused_not_simulated(api: str, build: object) -> None:
+    with pytest.raises(ConfigurationError, match=f"^{api}_API_BASE_URL is not set"):
+        build(Settings(td_api_token="t" * 12, uc_api_token="u" * 12))  # type: ignore[operator]
+
+
+REQUIRED = {
+    "td-only-needs-td": (["td_orders_sync"], {"uc_api_base_url": "http://uc"}, "TD_API_BASE_URL"),
+    "uc-only-needs-uc": (["uc_orders_sync"], {"td_api_base_url": "http://td"}, "UC_API_BASE_URL"),
+    "both-first-missing": (["uc_orders_sync", "td_orders_sync"], {}, "TD_API_BASE_URL"),
+    "td-only-ok": (["td_orders_sync"], {"td_api_base_url": "http://td"}, None),
+    "uc-only-ok": (["uc_orders_sync"], {"uc_api_base_url": "http://uc"}, None),
+    "nothing-to-sync": ([], {}, None),
+}
+
+
+@pytest.mark.parametrize(("pipelines", "urls", "missing"), REQUIRED.values(), ids=REQUIRED.keys())
+def test_require_sources_names_the_missing_variable(
+    pipelines: list[str], urls: dict[str, str], missing: str | None
+) -> None:
+    settings = Settings(td_api_token="t" * 12, uc_api_token="u" * 12, **urls)  # type: ignore[arg-type]
+    if missing is None:
+        require_sources(settings, pipelines)
+        return
+    with pytest.raises(ConfigurationError) as caught:
+        require_sources(settings, pipelines)
+    message = str(caught.value)
+    assert message.startswith(f"{missing} is not set") and "\n" not in message
+
+
+def test_the_simulator_needs_no_url() -> None:
+    require_sources(Settings(sources="simulator"), ["td_orders_sync", "uc_orders_sync"])

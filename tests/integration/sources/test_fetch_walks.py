@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from orders_sync.sources.simulator import SimulatorServer
+from devtools.simulator import SimulatorServer
 from orders_sync.sources.spans import split_date_range
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient

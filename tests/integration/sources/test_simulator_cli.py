@@ -15,8 +15,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from devtools.simulator import SimulatorServer
 from orders_sync.sources.errors import SourceNotFoundError
-from orders_sync.sources.simulator import SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 

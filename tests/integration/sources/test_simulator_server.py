@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from devtools.simulator import IST, SimulatorServer
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
-from orders_sync.sources.simulator import IST, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from tests.integration.sources.conftest import CLOCK, TD_TOKEN, UC_TOKEN
 

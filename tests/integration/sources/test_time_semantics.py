@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from orders_sync.sources.simulator import IST, SETTLE_DAYS, SimulatorServer
+from devtools.simulator import IST, SETTLE_DAYS, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 

@@ -456,6 +456,8 @@ def test_describe_job_lists_every_window_and_why() -> None:
         (FORCE, "force:"),
         (HOLE, "hole:"),
         (SETTLE, "settle:"),
+        (WindowReason.STUCK, "stuck:"),
+        (WindowReason.STANDALONE, "standalone:"),
     ],
     ids=[reason.value for reason in WindowReason],
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orders_sync.sources.simulator.faults import FaultPlan
+from devtools.simulator.faults import FaultPlan
 
 ORDERS, SALES, GST = "/reports/order-report", "/sales-and-deliveries/sales", "/api/gst-report"
 D = dt.date

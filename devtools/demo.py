@@ -1,6 +1,7 @@
 """The README's main command (``make run``): set up, seed demo stores, run the profiler.
 
-With zero configuration it uses the embedded PostgreSQL and the bundled CRM simulator.
+With zero configuration (``make run`` sets ``ORDERS_SYNC_SOURCES=simulator``) it uses the
+embedded PostgreSQL and the bundled CRM simulator.
 It migrates the schema, seeds a handful of TD and UC demo stores into an *empty*
 ``store_master`` (a real one is never touched), then runs the profiler twice: the first
 run backfills every store from its start date, the second only re-runs the overlap day
@@ -12,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
-from orders_sync.cli import EXIT_OK, configure_logging, run_main
-from orders_sync.config import Settings, get_settings
+from orders_sync.cli import EXIT_OK, command_settings, configure_logging, run_main
+from orders_sync.config import SOURCES_SIMULATOR, Settings
 from orders_sync.db.engine import check_connection, database_url, describe_url, get_engine
 from orders_sync.db.migrate import upgrade
 from orders_sync.db.repositories import stores
-from orders_sync.run_profiler import service
-from orders_sync.run_profiler.executor import run_profiler
+from orders_sync.run_profiler.execution import run_profiler
+from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.progress import render_run_table
 
 # (code, name, group, cost center, months back of start_date)
@@ -60,7 +61,7 @@ def main() -> int:
 
 def _main() -> int:
     configure_logging("text")
-    settings = get_settings()
+    settings = command_settings()
     url = database_url(settings)
     engine = get_engine(settings)
     check_connection(engine)
@@ -69,9 +70,9 @@ def _main() -> int:
     added = seed_demo_stores(settings)
     if added:
         print(f"seeded {added} demo stores into the empty store_master")
-    if settings.td_api_base_url is None or settings.uc_api_base_url is None:
-        print("no TD_API_BASE_URL / UC_API_BASE_URL: using the bundled CRM simulator")
-    options = service.ProfilerOptions(env=settings.env)
+    if settings.sources == SOURCES_SIMULATOR:
+        print("ORDERS_SYNC_SOURCES=simulator: syncing from the bundled CRM simulator")
+    options = ProfilerOptions(env=settings.env)
     status = EXIT_OK
     for title in ("First run (backfill where needed)", "Second run (steady state)"):
         print(f"\n== {title}")

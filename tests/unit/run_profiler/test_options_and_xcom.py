@@ -1,4 +1,4 @@
-"""The profiler service's value types: option validation, job (de)serialisation, statuses."""
+"""The profiler's options (validated at construction), job results and their XCom form."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from orders_sync.exceptions import UsageError
-from orders_sync.run_profiler.plan_types import Job, PipelineRef, PlannedWindow, WindowReason
-from orders_sync.run_profiler.service import (
-    JobResult,
-    ProfilerOptions,
-    WindowReport,
+from orders_sync.airflow_support.xcom import (
     job_from_dict,
+    job_result_from_dict,
     job_result_to_dict,
     job_to_dict,
 )
+from orders_sync.exceptions import UsageError
+from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync.run_profiler.plan_types import Job, PipelineRef, PlannedWindow, WindowReason
+from orders_sync.runs.results import JobResult, WindowReport
 
 BAD_OPTIONS = {
     "window-days-0": ({"window_days": 0}, "--window-days"),
@@ -39,13 +39,11 @@ BAD_OPTIONS = {
 
 
 @pytest.mark.parametrize(("changes", "flag"), BAD_OPTIONS.values(), ids=BAD_OPTIONS.keys())
-def test_validate_rejects_with_one_sentence_naming_the_flag(
+def test_construction_rejects_with_one_sentence_naming_the_flag(
     changes: dict[str, object], flag: str
 ) -> None:
-    options = ProfilerOptions(**{"env": "test", **changes})  # type: ignore[arg-type]
-
     with pytest.raises(UsageError) as caught:
-        options.validate()
+        ProfilerOptions(**{"env": "test", **changes})  # type: ignore[arg-type]
 
     message = str(caught.value)
     assert flag in message
@@ -72,8 +70,9 @@ GOOD_OPTIONS = {
 
 
 @pytest.mark.parametrize("changes", GOOD_OPTIONS.values(), ids=GOOD_OPTIONS.keys())
-def test_validate_accepts(changes: dict[str, object]) -> None:
-    ProfilerOptions(**{"env": "test", **changes}).validate()  # type: ignore[arg-type]
+def test_construction_accepts(changes: dict[str, object]) -> None:
+    options = ProfilerOptions(**{"env": "test", **changes})  # type: ignore[arg-type]
+    assert options.to_dict() == {**ProfilerOptions(env="test").to_dict(), **changes}
 
 
 def test_defaults_are_the_requirements() -> None:
@@ -149,4 +148,6 @@ JOB_STATUSES = {
 def test_job_status(result: JobResult, status: str) -> None:
     assert result.status == status
     assert job_result_to_dict(result)["status"] == status
-    json.dumps(job_result_to_dict(result))
+    rebuilt = job_result_from_dict(json.loads(json.dumps(job_result_to_dict(result))))
+    assert rebuilt == result
+    assert rebuilt.status == status

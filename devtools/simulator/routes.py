@@ -18,9 +18,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orders_sync.sources.simulator.clock import SourceClock
-from orders_sync.sources.simulator.dataset import SimulatedDataset
-from orders_sync.sources.simulator.faults import FaultPlan, MalformedRows
+from devtools.simulator.clock import SourceClock
+from devtools.simulator.dataset import SimulatedDataset
+from devtools.simulator.faults import FaultPlan, MalformedRows
 from orders_sync.sources.td_client import MAX_PAGE_SIZE, ORDERS_PATH, SALES_PATH
 from orders_sync.sources.td_client import MAX_SPAN_DAYS as TD_MAX_SPAN_DAYS
 from orders_sync.sources.uc_client import GST_PATH, MAX_LIMIT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orders_sync.run_rollup import overall_status, summary_text
+from orders_sync.runs.summary import overall_status, summary_text
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A real Airflow 3 on this machine, in one command (``make airflow``), for people and tests.
 
-``python -m orders_sync.airflow_support.local_stack`` (``scripts/airflow_local.sh``):
+``python -m devtools.airflow_stack`` (``scripts/airflow_local.sh``):
 
 1. the embedded PostgreSQL, with Airflow's metadata in a database of its own (``airflow``)
    beside the orders database, which is migrated (``alembic upgrade head``) and, when
@@ -37,7 +37,7 @@ from typing import IO, Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from orders_sync.airflow_support.api_client import AirflowApi
+from devtools.airflow_api import AirflowApi
 from orders_sync.airflow_support.connections import (
     ORDERS_DB_CONN_ID,
     TD_CRM_CONN_ID,
@@ -190,7 +190,7 @@ class LocalAirflow:
 
     def start(self) -> None:
         """Prepare the databases, start every process, create pool and connections."""
-        from orders_sync.db import embedded
+        from devtools import embedded_postgres as embedded
 
         options = self.options
         options.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -238,7 +238,7 @@ class LocalAirflow:
 
         upgrade(self.orders_url)
         if self.options.seed_demo_stores:
-            from orders_sync.demo import seed_demo_stores
+            from devtools.demo import seed_demo_stores
 
             seed_demo_stores(Settings(database_url=self.orders_url))
         dispose_engines()
@@ -317,7 +317,7 @@ class LocalAirflow:
     def _start_simulator(self) -> None:
         port = free_port()
         env = dict(self.env, TD_API_TOKEN=LOCAL_TD_TOKEN, UC_API_TOKEN=LOCAL_UC_TOKEN)
-        command = [sys.executable, "-m", "orders_sync.sources.simulator", "--port", str(port)]
+        command = [sys.executable, "-m", "devtools.simulator", "--port", str(port)]
         self._spawn("simulator", command, env)
         self.simulator_url = f"http://127.0.0.1:{port}"
 
@@ -439,7 +439,7 @@ class LocalAirflow:
             process.log_file.close()
         self.processes.clear()
         if self._started_database:
-            from orders_sync.db import embedded
+            from devtools import embedded_postgres as embedded
             from orders_sync.db.engine import dispose_engines
 
             dispose_engines()

@@ -27,13 +27,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from devtools.simulator import admin
+from devtools.simulator.clock import SourceClock
+from devtools.simulator.dataset import SimulatedDataset
+from devtools.simulator.faults import FaultPlan
+from devtools.simulator.routes import ContractApi, Reply, error
+from devtools.simulator.stats import RequestStats, SimulatorStats
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
-from orders_sync.sources.simulator import admin
-from orders_sync.sources.simulator.clock import SourceClock
-from orders_sync.sources.simulator.dataset import SimulatedDataset
-from orders_sync.sources.simulator.faults import FaultPlan
-from orders_sync.sources.simulator.routes import ContractApi, Reply, error
-from orders_sync.sources.simulator.stats import RequestStats, SimulatorStats
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from orders_sync.sources.simulator.routes import Reply, error
+from devtools.simulator.routes import Reply, error
 
 if TYPE_CHECKING:
-    from orders_sync.sources.simulator.server import SimulatorServer
+    from devtools.simulator.server import SimulatorServer
 
 PREFIX = "/_sim/"
 

@@ -16,11 +16,10 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from orders_sync import run_lifecycle
+from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, get_settings
 from orders_sync.db.repositories import run_summaries, stores
-from orders_sync.run_profiler import service
-from orders_sync.sources.simulator.server import SimulatorServer
+from orders_sync.runs import lifecycle as run_lifecycle
 
 TD_STORES = ("K001", "K002")
 UC_STORES = ("KU01",)
@@ -192,14 +191,23 @@ def test_a_live_run_is_never_closed_by_another_run(
     )
 
 
+def _open_run(engine: sa.Engine, run_id: str | None = None, **owner: str) -> str:
+    """A profiler run opened by the lifecycle, as every front end opens one."""
+    run_id = run_id or run_summaries.new_run_id("orders_sync_run_profiler")
+    run_lifecycle.open_run(
+        engine,
+        run_id=run_id,
+        pipeline_name="orders_sync_run_profiler",
+        run_env="dev",
+        report_date=dt.date(2026, 1, 20),
+        **owner,  # type: ignore[arg-type]
+    )
+    return run_id
+
+
 def test_airflow_runs_are_closed_only_by_their_own_dags_next_run(engine: sa.Engine) -> None:
-    options = service.ProfilerOptions(env="dev")
-    old = service.start_run(
-        engine, options, owner_kind=run_summaries.AIRFLOW_OWNER, owner="orders_sync/run-1"
-    )
-    other_dag = service.start_run(
-        engine, options, owner_kind=run_summaries.AIRFLOW_OWNER, owner="another_dag/run-1"
-    )
+    old = _open_run(engine, owner_kind=run_summaries.AIRFLOW_OWNER, owner="orders_sync/run-1")
+    other_dag = _open_run(engine, owner_kind=run_summaries.AIRFLOW_OWNER, owner="another_dag/run-1")
 
     assert run_lifecycle.close_abandoned_runs(engine) == []  # a CLI run never closes them
     closed = run_lifecycle.close_abandoned_runs(
@@ -216,9 +224,9 @@ def test_airflow_runs_are_closed_only_by_their_own_dags_next_run(engine: sa.Engi
 
 def test_a_process_run_whose_owner_died_is_closed(engine: sa.Engine) -> None:
     # A run started by this process but not holding its lock looks exactly like a dead one.
-    run_id = service.start_run(engine, service.ProfilerOptions(env="dev"))
+    run_id = _open_run(engine)
     assert run_lifecycle.close_abandoned_runs(engine) == [run_id]
     with run_lifecycle.hold_run(engine, "held-run"):
-        held = service.start_run(engine, service.ProfilerOptions(env="dev"), run_id="held-run")
+        held = _open_run(engine, "held-run")
         assert run_lifecycle.close_abandoned_runs(engine) == []
     assert held == "held-run"

@@ -1,0 +1,203 @@
+"""One profiler run on the command line: plan, open the run, jobs in parallel, close it.
+
+Threads are enough: the work is HTTP and database I/O. At most ``max_workers`` jobs run at
+once, each under its store's claim (:func:`orders_sync.runs.lifecycle.run_job`), so a store
+never runs twice at once, in this process or any other. A stop request (SIGINT/SIGTERM)
+stops every job before its next window; windows still in flight after a short grace are
+closed as failed (``interrupted``) and the run's summary is written.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from orders_sync.config import Settings
+from orders_sync.db.engine import check_connection
+from orders_sync.db.repositories import sync_log
+from orders_sync.domain import RUN_PROFILER, Job
+from orders_sync.pipelines.registry import open_pipeline
+from orders_sync.run_profiler.load_plan import check_run, plan_run
+from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync.run_profiler.plan_types import WindowReason
+from orders_sync.runs import lifecycle
+from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
+
+logger = logging.getLogger(__name__)
+
+INTERRUPT_GRACE_S = 3.0
+_POLL_S = 0.2
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfilerRun:
+    """A finished (or interrupted) profiler run."""
+
+    outcome: RunOutcome
+    jobs: tuple[Job, ...]
+    results: tuple[JobResult, ...]
+    interrupted: bool
+
+    @property
+    def skipped_stores(self) -> int:
+        """Stores whose lock was held by another process."""
+        return sum(1 for result in self.results if result.skipped)
+
+
+def profiler_counters(run_id: str) -> Callable[[sa.Connection], Mapping[str, int]]:
+    """The profiler's own counters for ``summary_text`` (read when the run closes)."""
+
+    def read(conn: sa.Connection) -> Mapping[str, int]:
+        settle = sync_log.reason_counts_for_run(conn, run_id).get(str(WindowReason.SETTLE), 0)
+        return {"settle_windows": settle} if settle else {}
+
+    return read
+
+
+def run_job(
+    engine: sa.Engine,
+    job: Job,
+    *,
+    run_id: str,
+    options: ProfilerOptions,
+    settings: Settings,
+    stop_event: threading.Event | None = None,
+    on_window: Callable[[WindowReport], None] | None = None,
+) -> JobResult:
+    """One profiler job: its pipeline opened from the settings, run by the lifecycle."""
+    if stop_event is not None and stop_event.is_set():
+        return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
+    with open_pipeline(
+        job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
+    ) as pipeline:
+        return lifecycle.run_job(
+            engine,
+            job,
+            pipeline,
+            run_id=run_id,
+            run_env=options.env,
+            stop_event=stop_event,
+            on_window=on_window,
+        )
+
+
+def run_profiler(
+    engine: sa.Engine,
+    options: ProfilerOptions,
+    settings: Settings,
+    *,
+    stop_event: threading.Event | None = None,
+    on_window: Callable[[WindowReport], None] | None = None,
+    today: dt.date | None = None,
+) -> ProfilerRun:
+    """One whole standalone run: plan, open the summary, execute, close.
+
+    Everything a user can get wrong (options, unknown store, unreachable database, the CRM
+    of a selected store not configured) is checked before the first write.
+
+    Args:
+        today: the run's today (replays, tests); else today in the pipeline timezone —
+            decided once, here, for the plan and the summary alike.
+    """
+    stop_event = stop_event or threading.Event()
+    today = today or settings.today()
+    check_connection(engine)
+    with engine.connect() as conn:
+        check_run(conn, options, settings)
+    jobs = plan_run(engine, options, settings, today=today)
+    with lifecycle.process_run(
+        engine, pipeline_name=RUN_PROFILER, run_env=options.env, report_date=today
+    ) as run_id:
+        logger.info(
+            "run %s: %d job(s), %d window(s), max_workers=%d",
+            run_id,
+            len(jobs),
+            sum(len(job.windows) for job in jobs),
+            options.max_workers,
+            extra={"run_id": run_id},
+        )
+        results: list[JobResult] = []
+        try:
+            results = _execute(engine, jobs, run_id, options, settings, stop_event, on_window)
+        finally:
+            outcome = lifecycle.close_run(
+                engine,
+                run_id,
+                results,
+                interrupted=stop_event.is_set(),
+                more=profiler_counters(run_id),
+            )
+    return ProfilerRun(
+        outcome=outcome,
+        jobs=tuple(jobs),
+        results=tuple(results),
+        interrupted=stop_event.is_set(),
+    )
+
+
+def _execute(
+    engine: sa.Engine,
+    jobs: Sequence[Job],
+    run_id: str,
+    options: ProfilerOptions,
+    settings: Settings,
+    stop_event: threading.Event,
+    on_window: Callable[[WindowReport], None] | None,
+) -> list[JobResult]:
+    results: list[JobResult] = []
+    pool = futures.ThreadPoolExecutor(
+        max_workers=options.max_workers, thread_name_prefix="orders_sync"
+    )
+    pending = {
+        pool.submit(
+            run_job,
+            engine,
+            job,
+            run_id=run_id,
+            options=options,
+            settings=settings,
+            stop_event=stop_event,
+            on_window=on_window,
+        ): job
+        for job in jobs
+    }
+
+    def collect(done: set[futures.Future[JobResult]]) -> None:
+        for future in done:
+            job = pending.pop(future)
+            try:
+                results.append(future.result())
+            except Exception as exc:  # a bug or a dead database: count it, go on
+                logger.error(
+                    "store %s %s crashed: %s: %s",
+                    job.store_code,
+                    job.pipeline.code,
+                    type(exc).__name__,
+                    exc,
+                    extra={"run_id": run_id, "store_code": job.store_code},
+                )
+                results.append(
+                    JobResult(
+                        job.store_code, job.pipeline.code, crashed=f"{type(exc).__name__}: {exc}"
+                    )
+                )
+
+    try:
+        while pending:
+            done, _ = futures.wait(pending, timeout=_POLL_S, return_when=futures.FIRST_COMPLETED)
+            collect(done)
+            if stop_event.is_set():
+                done, _ = futures.wait(pending, timeout=INTERRUPT_GRACE_S)
+                collect(done)
+                break
+    finally:
+        # On a stop request, do not wait for windows still blocked on the network: they are
+        # closed as interrupted by close_run, and the process exits.
+        pool.shutdown(wait=not stop_event.is_set(), cancel_futures=True)
+    return results

@@ -1,0 +1,94 @@
+"""The profiler's plan from the database: select the stores, read the log, plan (pure).
+
+A fixed number of statements whatever the number of stores: one for the stores, one for
+the pipeline ids and the set-based log facts (:mod:`orders_sync.db.repositories.log_facts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from orders_sync.config import Settings
+from orders_sync.db.repositories import stores
+from orders_sync.db.repositories.log_facts import load_log_facts
+from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
+from orders_sync.domain import SYNC_GROUP_PIPELINES, Job, PipelineRef, StoreRef
+from orders_sync.exceptions import UsageError
+from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync.run_profiler.planning import plan_jobs
+from orders_sync.sources.factory import require_sources
+
+
+def select_stores(conn: sa.Connection, options: ProfilerOptions) -> list[StoreRef]:
+    """The stores of this run (requirement §D "Store selection").
+
+    Raises:
+        UsageError: ``--store-code`` names no runnable store of the selected group.
+    """
+    group = None if options.sync_group == "ALL" else options.sync_group
+    rows = stores.select_runnable_stores(conn, sync_group=group, store_code=options.store_code)
+    if options.store_code is not None and not rows:
+        existing = stores.get_store(conn, options.store_code)
+        raise UsageError(stores.explain_unrunnable(existing, options.store_code, group))
+    return [
+        StoreRef(
+            store_code=row.store_code,
+            sync_group=row.sync_group,
+            cost_center=row.cost_center,
+            start_date=row.start_date,
+        )
+        for row in rows
+        if row.start_date is not None
+    ]
+
+
+def check_run(conn: sa.Connection, options: ProfilerOptions, settings: Settings) -> None:
+    """Refuse a run before it writes anything: an unknown store, or a CRM not configured for
+    a store the run would sync (interfaces.md "Sources must be configured").
+
+    Raises:
+        UsageError: ``--store-code`` names no runnable store of the selected group.
+        ConfigurationError: the CRM of a selected store's group is not configured.
+    """
+    selected = select_stores(conn, options)
+    require_sources(
+        settings,
+        {
+            SYNC_GROUP_PIPELINES[s.sync_group]
+            for s in selected
+            if s.sync_group in SYNC_GROUP_PIPELINES
+        },
+    )
+
+
+def plan_run(
+    engine: sa.Engine,
+    options: ProfilerOptions,
+    settings: Settings,
+    *,
+    today: dt.date,
+) -> list[Job]:
+    """Select the stores, read the log facts (set-based) and plan (pure).
+
+    Args:
+        today: the run's today in the pipeline timezone, decided once per run.
+    """
+    with engine.connect() as conn:
+        selected = select_stores(conn, options)
+        ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
+        pipelines = {
+            group: PipelineRef(code=code, id=ids[code])
+            for group, code in SYNC_GROUP_PIPELINES.items()
+        }
+        facts = load_log_facts(
+            conn,
+            pipeline_ids=sorted(ids.values()),
+            store_codes=[store.store_code for store in selected],
+            overlap_days=options.overlap_days,
+            today=today,
+            settle_days=options.settle_days,
+            timezone=settings.pipeline_timezone,
+        )
+    return plan_jobs(selected, pipelines, facts, today, options.plan_options())

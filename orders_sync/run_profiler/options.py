@@ -1,0 +1,99 @@
+"""The profiler's options: its command-line flags, or the DAG's conf, validated once.
+
+A :class:`ProfilerOptions` that exists is valid: every check runs at construction, so the
+CLI, the DAG's tasks and the library never hold an unchecked value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from orders_sync.domain import MAX_ENV_CHARS, MAX_STORE_CODE_CHARS, SYNC_GROUP_CHOICES
+from orders_sync.exceptions import UsageError
+from orders_sync.run_profiler.plan_types import PlanOptions
+
+DEFAULT_MAX_WORKERS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfilerOptions:
+    """The profiler's flags (CLI) or conf (DAG).
+
+    Attributes:
+        env: ``run_env`` written on every row.
+        sync_group: ``'TD'``, ``'UC'`` or ``'ALL'``.
+        window_days: N, the backfill chunk size.
+        overlap_days: K, the most recent successful days always re-run.
+        max_workers: stores synced at once.
+        force: ignore success windows and re-run everything.
+        store_code: run only this ``store_master.store_code``.
+        settle_days: S, re-fetch covered days once S days after them (0: off).
+        dry_run: plan and print, write nothing.
+
+    Raises:
+        UsageError: any value that cannot be used (one sentence naming the flag).
+    """
+
+    env: str
+    sync_group: str = "ALL"
+    window_days: int = 90
+    overlap_days: int = 1
+    max_workers: int = DEFAULT_MAX_WORKERS
+    force: bool = False
+    store_code: str | None = None
+    settle_days: int = 0
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.env, str) or not self.env or len(self.env) > MAX_ENV_CHARS:
+            raise UsageError(f"--env must be 1 to {MAX_ENV_CHARS} characters, got {self.env!r}.")
+        if self.sync_group not in SYNC_GROUP_CHOICES:
+            raise UsageError(f"--sync-group must be one of TD, UC, ALL, got {self.sync_group!r}.")
+        if (
+            isinstance(self.max_workers, bool)
+            or not isinstance(self.max_workers, int)
+            or self.max_workers < 1
+        ):
+            raise UsageError(
+                f"max_workers (--max-workers) must be a whole number of at least 1, "
+                f"got {self.max_workers!r}."
+            )
+        if self.store_code is not None and not (
+            isinstance(self.store_code, str) and 0 < len(self.store_code) <= MAX_STORE_CODE_CHARS
+        ):
+            raise UsageError(
+                f"--store-code must be 1 to {MAX_STORE_CODE_CHARS} characters, "
+                f"got {self.store_code!r}."
+            )
+        if not isinstance(self.dry_run, bool):
+            raise UsageError(f"dry_run (--dry-run) must be true or false, got {self.dry_run!r}.")
+        self.plan_options()
+
+    @property
+    def sync_groups(self) -> tuple[str, ...]:
+        """The ``store_master.sync_group`` values this run selects."""
+        return tuple(g for g in SYNC_GROUP_CHOICES if g != "ALL" and self.sync_group in (g, "ALL"))
+
+    def plan_options(self) -> PlanOptions:
+        """The planner's knobs (validated by :class:`PlanOptions`)."""
+        return PlanOptions(
+            window_days=self.window_days,
+            overlap_days=self.overlap_days,
+            force=self.force,
+            settle_days=self.settle_days,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (DAG conf, XCom)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProfilerOptions:
+        """Build from a dict such as a DAG conf; unknown keys are a usage error."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UsageError(f"unknown profiler option(s): {', '.join(unknown)}.")
+        return cls(**dict(data))

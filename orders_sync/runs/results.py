@@ -1,0 +1,87 @@
+"""What a run's jobs did: typed results shared by every front end.
+
+A *job* is every window one store needs from one pipeline in a run (the profiler's plan, or
+the one window of a standalone command). Its :class:`JobResult` is what :func:`close_run
+<orders_sync.runs.lifecycle.close_run>` rolls up; Airflow carries it between tasks as JSON
+(:mod:`orders_sync.airflow_support.xcom`) and rebuilds the same type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+from orders_sync.domain import FAILED, SKIPPED, SUCCESS
+from orders_sync.runs.summary import overall_status
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowReport:
+    """One finished window, for progress output and job results."""
+
+    store_code: str
+    pipeline: str
+    from_date: dt.date
+    to_date: dt.date
+    status: str
+    rows_fetched: int
+    duration_s: float
+    error_message: str | None
+    reasons: tuple[str, ...]
+    logged: bool = True
+    rows_inserted: int = 0
+    rows_updated: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class JobResult:
+    """What one job did.
+
+    Attributes:
+        skipped: the store's lock was held by another run; nothing ran.
+        windows: the windows that ran, in order (the last one may be failed/partial).
+        not_run: planned windows left out after a failed/partial window or a stop request.
+        crashed: an unexpected error stopped the job (its message), or the job never
+            reported (an Airflow task killed before it pushed its result).
+    """
+
+    store_code: str
+    pipeline: str
+    skipped: bool = False
+    windows: tuple[WindowReport, ...] = ()
+    not_run: int = 0
+    crashed: str | None = None
+
+    @property
+    def unlogged_failures(self) -> int:
+        """Windows that did not succeed and whose log row could not even be written."""
+        return sum(1 for w in self.windows if not w.logged and w.status != SUCCESS)
+
+    @property
+    def status(self) -> str:
+        """success / partial / failed / skipped for this job."""
+        if self.skipped:
+            return SKIPPED
+        if self.crashed:
+            return FAILED
+        return overall_status(window.status for window in self.windows)
+
+    @property
+    def failed_windows(self) -> tuple[WindowReport, ...]:
+        """The windows of this job that ended failed or partial."""
+        return tuple(w for w in self.windows if w.status != SUCCESS)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    """A finished run: its summary row's final values.
+
+    Attributes:
+        counts: ``{(pipeline code, status): windows}`` of the run, from ``orders_sync_log``.
+    """
+
+    run_id: str
+    overall_status: str
+    summary_text: str
+    counts: Mapping[tuple[str, str], int]
