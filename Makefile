@@ -24,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check orders_sync dags plugins migrations tests benchmarks
-	$(BIN)/ruff format --check orders_sync dags plugins migrations tests benchmarks
+	$(BIN)/ruff check orders_sync devtools dags plugins migrations tests benchmarks
+	$(BIN)/ruff format --check orders_sync devtools dags plugins migrations tests benchmarks
 	$(BIN)/mypy orders_sync
 
 lock: $(STAMP)

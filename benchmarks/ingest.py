@@ -49,11 +49,11 @@ from orders_sync.db.engine import get_engine  # noqa: E402
 from orders_sync.db.repositories.orders_data import (  # noqa: E402
     TD_ORDERS,
     UpsertCounts,
-    row_versions,
 )
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter  # noqa: E402
 from orders_sync.sources.models import ORDER_STATUSES, TdOrder  # noqa: E402
 from orders_sync.sources.td_client import MAX_PAGE_SIZE  # noqa: E402
+from tests.support.data_probes import row_versions  # noqa: E402
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 STORES = 20

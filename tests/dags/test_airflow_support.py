@@ -357,7 +357,10 @@ def test_a_dag_runs_summary_survives_cli_starts_until_the_next_dag_run(
     from orders_sync.runs import lifecycle as run_lifecycle
     from tests.dags.conftest import seed_stores
 
-    monkeypatch.setattr(tasks, "task_settings", get_settings)  # the test's database
+    # The test's database; start checks the sources are configured, and sends them nothing.
+    monkeypatch.setattr(
+        tasks, "task_settings", lambda: dataclasses.replace(get_settings(), sources="simulator")
+    )
     seed_stores(engine, [("A001", "TD", 10)], dt.date.today())
     dag = "orders_sync_run_profiler"
     first = tasks.start({"env": "test"}, dag_id=dag, airflow_run_id="manual__1")["run_id"]

@@ -182,3 +182,42 @@ def test_unknown_store_fails_the_run_and_writes_nothing(
         assert profiler_run_ids(engine) == []
     finally:
         engine.dispose()
+
+
+def test_a_missing_crm_url_fails_the_start_task_and_writes_nothing(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    """interfaces.md "Sources must be configured", for the DAG: a TD store and no TD URL (a
+    missing ``td_crm`` connection) is refused by ``start``; no simulated orders are synced."""
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, STORES, _today())
+        requests_before = crm.requests_total
+        only_uc = {k: v for k, v in crm_env(crm).items() if not k.startswith("TD_")}
+        env = airflow_env(sqlite_airflow_home, ORDERS_SYNC_DATABASE_URL=db_url, **only_uc)
+        result = run_probe("run_dag_test.py", [json.dumps({})], env)
+        assert result["state"] == "failed"
+        states = {ti["task_id"]: ti["state"] for ti in result["tis"]}
+        assert states["start"] == "failed"
+        assert states["finish"] == "success" and states["check"] == "failed"
+        assert profiler_run_ids(engine) == []
+        with engine.connect() as conn:
+            for table in ("orders_sync_log", "td_orders", "td_sales", "uc_orders"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 0
+        assert crm.requests_total == requests_before
+    finally:
+        engine.dispose()
+
+
+def test_no_orders_database_fails_at_once_and_starts_no_embedded_server(
+    sqlite_airflow_home: Path, crm: SimulatorServer, tmp_path: Path
+) -> None:
+    """A worker without the ``orders_sync_db`` connection and without ORDERS_SYNC_DATABASE_URL
+    fails its task; it never boots an embedded PostgreSQL of its own."""
+    state_dir = tmp_path / "worker_state"
+    env = airflow_env(sqlite_airflow_home, ORDERS_SYNC_STATE_DIR=str(state_dir), **crm_env(crm))
+    result = run_probe("run_dag_test.py", [json.dumps({})], env)
+    assert result["state"] == "failed"
+    states = {ti["task_id"]: ti["state"] for ti in result["tis"]}
+    assert states["start"] == "failed"
+    assert not (state_dir / "pgdata").exists()

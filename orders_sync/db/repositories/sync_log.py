@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -129,23 +128,6 @@ def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, s
         {"run_id": run_id},
     ).all()
     return {(str(code), str(status)): int(n) for code, status, n in rows}
-
-
-def rows_for_run(conn: sa.Connection, run_id: str) -> list[Mapping[str, object]]:
-    """Every log row of ``run_id``, oldest first (tests, reports)."""
-    return [
-        dict(row._mapping)
-        for row in conn.execute(
-            sa.text(
-                """
-                SELECT l.*, p.code AS pipeline_code
-                FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
-                WHERE l.run_id = :run_id ORDER BY l.id
-                """
-            ),
-            {"run_id": run_id},
-        )
-    ]
 
 
 def reason_counts_for_run(conn: sa.Connection, run_id: str) -> dict[str, int]:

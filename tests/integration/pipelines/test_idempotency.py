@@ -16,13 +16,13 @@ from orders_sync.db.repositories.orders_data import (
     TD_SALES,
     UC_ORDERS,
     DataTable,
-    row_versions,
 )
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from tests.support.data_probes import row_versions
 
 FROM = dt.date(2026, 1, 1)
 TO = dt.date(2026, 1, 8)

@@ -9,22 +9,17 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import (
-    TD_ORDERS,
-    UpsertCounts,
-    count_rows,
-    row_versions,
-    upsert_td_orders,
-)
+from orders_sync.db.repositories.orders_data import TD_ORDERS, UpsertCounts, upsert_rows
 from orders_sync.sources.models import TdOrder
 from tests.integration.pipelines.fakes import order
+from tests.support.data_probes import count_rows, row_versions
 
 LATER = dt.datetime(2026, 1, 6, 9, 0, tzinfo=dt.UTC)
 
 
 def _upsert(engine: sa.Engine, rows: list[TdOrder], store: str = "A001") -> UpsertCounts:
     with engine.begin() as conn:
-        return upsert_td_orders(conn, store_code=store, orders=rows, run_id="r")
+        return upsert_rows(conn, TD_ORDERS, store_code=store, rows=rows, run_id="r")
 
 
 @pytest.mark.parametrize(
@@ -63,7 +58,7 @@ def test_unchanged_rows_keep_their_row_version_and_bookkeeping(engine: sa.Engine
             sa.text("SELECT order_number, xmin::text, last_synced_at, last_run_id FROM td_orders")
         ).all()
     with engine.begin() as conn:
-        upsert_td_orders(conn, store_code="A001", orders=[order(1), order(2)], run_id="other")
+        upsert_rows(conn, TD_ORDERS, store_code="A001", rows=[order(1), order(2)], run_id="other")
     with engine.connect() as conn:
         after = conn.execute(
             sa.text("SELECT order_number, xmin::text, last_synced_at, last_run_id FROM td_orders")
@@ -82,8 +77,8 @@ def test_a_key_twice_in_one_batch_keeps_the_newest(engine: sa.Engine) -> None:
 
 def test_two_batches_in_one_transaction_do_not_see_each_other(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        first = upsert_td_orders(conn, store_code="A001", orders=[order(1)], run_id="r")
-        second = upsert_td_orders(conn, store_code="A001", orders=[order(2)], run_id="r")
+        first = upsert_rows(conn, TD_ORDERS, store_code="A001", rows=[order(1)], run_id="r")
+        second = upsert_rows(conn, TD_ORDERS, store_code="A001", rows=[order(2)], run_id="r")
     assert (first, second) == (UpsertCounts(1, 1, 0), UpsertCounts(1, 1, 0))
 
 
@@ -100,7 +95,7 @@ def test_same_number_in_two_stores_is_two_rows(engine: sa.Engine) -> None:
 
 def test_a_rolled_back_batch_leaves_nothing(engine: sa.Engine) -> None:
     with pytest.raises(RuntimeError), engine.begin() as conn:
-        upsert_td_orders(conn, store_code="A001", orders=[order(1)], run_id="r")
+        upsert_rows(conn, TD_ORDERS, store_code="A001", rows=[order(1)], run_id="r")
         raise RuntimeError("page failed after staging")
     assert _upsert(engine, [order(2)]) == UpsertCounts(1, 1, 0)
     with engine.connect() as conn:

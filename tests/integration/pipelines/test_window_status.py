@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
-from orders_sync.db.repositories import sync_log
-from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS, count_rows
+from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
@@ -20,6 +19,7 @@ from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
 from tests.integration.pipelines.conftest import SOURCE_NOW, TOKEN
+from tests.support.data_probes import count_rows, rows_for_run
 
 FROM = dt.date(2026, 1, 5)
 TO = dt.date(2026, 1, 7)
@@ -258,4 +258,4 @@ def test_missing_run_summary_row_fails_without_raising(
     assert result.error_message is not None
     assert result.error_message.startswith("log: ForeignKeyViolation:")
     with seeded.connect() as conn:
-        assert sync_log.rows_for_run(conn, "no-such-run") == []
+        assert rows_for_run(conn, "no-such-run") == []
