@@ -24,17 +24,20 @@ PRODUCTION_ENTRY_POINTS = [
 
 
 def _modules_after_import(*modules: str) -> list[str]:
+    return _modules_after(f"for name in {list(modules)!r}: importlib.import_module(name)\n")
+
+
+def _modules_after(statements: str) -> list[str]:
+    """The modules a fresh interpreter holds after running ``statements``."""
     code = (
-        "import importlib, json, sys\n"
-        f"for name in {list(modules)!r}: importlib.import_module(name)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        f"import importlib, json, runpy, sys\n{statements}print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPOSITORY_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=True,
     )
     loaded: list[str] = json.loads(done.stdout.splitlines()[-1])
@@ -50,21 +53,10 @@ def test_production_modules_load_no_dev_tool(module: str) -> None:
 
 
 def test_the_dag_file_and_the_plugin_load_no_dev_tool() -> None:
-    code = (
-        "import runpy, json, sys\n"
+    loaded = _modules_after(
         f"runpy.run_path({str(REPOSITORY_ROOT / 'dags' / 'orders_sync_run_profiler.py')!r})\n"
         f"runpy.run_path({str(REPOSITORY_ROOT / 'plugins' / 'orders_sync_plugin.py')!r})\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPOSITORY_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    loaded = json.loads(done.stdout.splitlines()[-1])
     assert "airflow.sdk" in loaded
     assert [m for m in loaded if m == "devtools" or m.startswith("devtools.")] == []
 

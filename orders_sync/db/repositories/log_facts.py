@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from orders_sync.run_profiler.plan_types import DateRange, LogFacts
+from orders_sync.domain import DateRange, LogFacts
 
 Key = tuple[int, str]
 
