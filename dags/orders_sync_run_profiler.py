@@ -16,7 +16,8 @@ a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock s
 
 **Conf** (manual trigger), every key optional:
 `{"env": "prod", "sync_group": "TD", "window_days": 30, "overlap_days": 1,
-"max_workers": 2, "force": false, "store_code": null, "settle_days": 0, "dry_run": false}`
+"max_workers": 2, "force": false, "store_code": null, "settle_days": 0, "stuck_after": 2,
+"dry_run": false}`
 
 **Connections** `orders_sync_db`, `td_crm`, `uc_crm` when they exist, else the environment
 (`ORDERS_SYNC_DATABASE_URL`, `TD_API_BASE_URL`/`TD_API_TOKEN`, `UC_API_BASE_URL`/`UC_API_TOKEN`).
@@ -92,6 +93,13 @@ CONFIG = dag_config_from_env()
             type="integer",
             minimum=0,
             description="S: re-fetch covered days once S days after them",
+        ),
+        "stuck_after": Param(
+            2,
+            type="integer",
+            minimum=0,
+            description="R: days failed in R distinct runs run after the store's other windows "
+            "(0: strict order)",
         ),
         "dry_run": Param(
             False, type="boolean", description="log the plan (every window and why); write nothing"

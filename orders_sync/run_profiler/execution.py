@@ -54,8 +54,12 @@ def profiler_counters(run_id: str) -> Callable[[sa.Connection], Mapping[str, int
     """The profiler's own counters for ``summary_text`` (read when the run closes)."""
 
     def read(conn: sa.Connection) -> Mapping[str, int]:
-        settle = sync_log.reason_counts_for_run(conn, run_id).get(str(WindowReason.SETTLE), 0)
-        return {"settle_windows": settle} if settle else {}
+        reasons = sync_log.reason_counts_for_run(conn, run_id)
+        counters = {
+            "settle_windows": reasons.get(str(WindowReason.SETTLE), 0),
+            "stuck_windows": reasons.get(str(WindowReason.STUCK), 0),
+        }
+        return {name: n for name, n in counters.items() if n}
 
     return read
 

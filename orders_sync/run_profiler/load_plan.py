@@ -89,6 +89,7 @@ def plan_run(
             overlap_days=options.overlap_days,
             today=today,
             settle_days=options.settle_days,
+            stuck_after=options.stuck_after,
             timezone=settings.pipeline_timezone,
         )
     return plan_jobs(selected, pipelines, facts, today, options.plan_options())

@@ -96,6 +96,14 @@ def build_parser(settings: Settings) -> CommandParser:
         "(default ORDERS_SYNC_SETTLE_DAYS or 0 = off)",
     )
     parser.add_argument(
+        "--stuck-after",
+        type=int,
+        default=2,
+        metavar="R",
+        help="a day that failed in R distinct runs (no success since) is stuck: its windows "
+        "run after the store's others, still every run (default 2; 0 = never)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan (each window and why it runs); write nothing",
@@ -136,6 +144,7 @@ def _main(argv: Sequence[str] | None) -> int:
         store_code=args.store_code,
         settle_days=args.settle_days,
         dry_run=args.dry_run,
+        stuck_after=args.stuck_after,
     )
     settings = command_settings()
     engine = get_engine(settings)

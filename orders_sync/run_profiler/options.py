@@ -31,6 +31,7 @@ class ProfilerOptions:
         store_code: run only this ``store_master.store_code``.
         settle_days: S, re-fetch covered days once S days after them (0: off).
         dry_run: plan and print, write nothing.
+        stuck_after: R, days failed in R distinct runs run last (0: the strict order).
 
     Raises:
         UsageError: any value that cannot be used (one sentence naming the flag).
@@ -45,6 +46,7 @@ class ProfilerOptions:
     store_code: str | None = None
     settle_days: int = 0
     dry_run: bool = False
+    stuck_after: int = 2
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, str) or not self.env or len(self.env) > MAX_ENV_CHARS:
@@ -83,6 +85,7 @@ class ProfilerOptions:
             overlap_days=self.overlap_days,
             force=self.force,
             settle_days=self.settle_days,
+            stuck_after=self.stuck_after,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -45,17 +45,22 @@ class PlanOptions:
         force: ignore the log and re-run everything from ``start_date`` (``--force``).
         settle_days: S, re-fetch a covered day once at least S days after it
             (``--settle-days``); 0 keeps the requirement's behaviour exactly.
+        stuck_after: R, a day that failed in R distinct runs (and no success covered since)
+            is *stuck* and runs after the store's other windows (``--stuck-after``); 0
+            keeps the requirement's strict order exactly.
     """
 
     window_days: int = 90
     overlap_days: int = 1
     force: bool = False
     settle_days: int = 0
+    stuck_after: int = 2
 
     def __post_init__(self) -> None:
         _require_int("window_days", "--window-days", self.window_days, minimum=1)
         _require_int("overlap_days", "--overlap-days", self.overlap_days, minimum=0)
         _require_int("settle_days", "--settle-days", self.settle_days, minimum=0)
+        _require_int("stuck_after", "--stuck-after", self.stuck_after, minimum=0)
         if not isinstance(self.force, bool):
             raise UsageError(f"force (--force) must be true or false, got {self.force!r}.")
 

@@ -13,6 +13,10 @@ S = ``settle_days`` and ``last`` = the latest ``to_date`` of a success window:
    (holes) run in chunks of at most N days; with S > 0, covered days up to ``today - S``
    that no success started S days after them (unsettled) run the same way.
 4. If no planned window includes today, ``(today, today)`` runs unless it succeeded exactly.
+5. With R = ``stuck_after`` > 0, days that failed in R distinct runs with no success since
+   (``LogFacts.stuck``) run last: every window is cut at the stuck days; the parts without
+   them keep their date order, the parts over them (reason ``stuck``) follow, so a bad day at
+   the source never keeps a store's later windows and today from running.
 
 ``--force`` means "ignore success windows and re-run everything": the store is planned as if
 its log were empty, so every N-day window from ``start_date`` to ``today`` runs.
@@ -165,10 +169,11 @@ def plan_windows(
     if start_date > today:
         return ()
     if options.force:
-        return tuple(
+        forced = [
             PlannedWindow(chunk.start, chunk.end, (WindowReason.FORCE,))
             for chunk in DateRange(start_date, today).chunks(options.window_days)
-        )
+        ]
+        return _stuck_days_last(forced, facts, options)
 
     last = facts.last_success_to if facts is not None else None
     succeeded = facts.success_windows if facts is not None else frozenset()
@@ -199,7 +204,32 @@ def plan_windows(
         windows.append(PlannedWindow(today, today, (WindowReason.TODAY,)))
 
     windows.sort(key=lambda window: window.from_date)
-    return tuple(windows)
+    return _stuck_days_last(windows, facts, options)
+
+
+def _stuck_days_last(
+    windows: Sequence[PlannedWindow], facts: LogFacts | None, options: PlanOptions
+) -> tuple[PlannedWindow, ...]:
+    """``windows`` (sorted) with their stuck days cut out and moved, in order, to the end."""
+    stuck = _normalized(facts.stuck) if facts is not None and options.stuck_after > 0 else []
+    if not stuck:
+        return tuple(windows)
+    regular: list[PlannedWindow] = []
+    last: list[PlannedWindow] = []
+    for window in windows:
+        span = window.as_range()
+        for part in _subtract([span], stuck):
+            regular.append(PlannedWindow(part.start, part.end, window.reasons))
+        for island in stuck:
+            if island.overlaps(span):
+                last.append(
+                    PlannedWindow(
+                        max(island.start, span.start),
+                        min(island.end, span.end),
+                        (*window.reasons, WindowReason.STUCK),
+                    )
+                )
+    return (*regular, *last)
 
 
 def _earlier_windows(

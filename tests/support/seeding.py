@@ -64,6 +64,7 @@ class LogRow:
     status: str = "success"
     pipeline: str = TD_ORDERS_SYNC
     created_at: dt.datetime | None = None
+    error: str | None = None
 
 
 def pipeline_ids(engine: sa.Engine) -> dict[str, int]:
@@ -97,9 +98,9 @@ def seed_log(engine: sa.Engine, rows: Sequence[LogRow], *, run_id: str = SEED_RU
                 """
                 INSERT INTO orders_sync_log
                     (pipeline_id, run_id, run_env, store_code, from_date, to_date, status,
-                     created_at)
+                     created_at, error_message)
                 VALUES (:pipeline_id, :run_id, 'test', :store_code, :from_date, :to_date,
-                        :status, COALESCE(CAST(:created_at AS TIMESTAMPTZ), now()))
+                        :status, COALESCE(CAST(:created_at AS TIMESTAMPTZ), now()), :error)
                 """
             ),
             [
@@ -111,6 +112,7 @@ def seed_log(engine: sa.Engine, rows: Sequence[LogRow], *, run_id: str = SEED_RU
                     "to_date": row.to_date,
                     "status": row.status,
                     "created_at": row.created_at,
+                    "error": row.error,
                 }
                 for row in rows
             ],

@@ -1,7 +1,8 @@
 """What ``orders_sync_log`` says about each store + pipeline: the planner's input.
 
-Set-based: a fixed number of statements per run whatever the number of stores (two, or
-three with a settle pass), each an ordered scan of ``ix_orders_sync_log_lookup``. Success
+Set-based: a fixed number of statements per run whatever the number of stores (two, plus
+one with a settle pass and one for stuck days), each an ordered scan of
+``ix_orders_sync_log_lookup``. Success
 windows are merged into islands in SQL (gaps and islands), so only a few rows per store
 come back even with years of daily history.
 """
@@ -65,6 +66,46 @@ WHERE l.status = 'success'
 """
 
 
+# Stuck days (interfaces.md "Stuck days"): days of failed/partial windows — failed by the
+# source or its data, not closed as abandoned/interrupted — counted per distinct run among
+# the failures no success covering that day came after; R or more such runs: stuck.
+_STUCK_DAYS_SQL = """
+WITH failures AS (
+    SELECT pipeline_id, store_code, run_id, from_date, to_date, created_at
+    FROM orders_sync_log
+    WHERE status IN ('failed', 'partial') AND pipeline_id = ANY(:pipeline_ids)
+      AND store_code = ANY(:store_codes)
+      AND COALESCE(error_message, '') NOT LIKE 'abandoned:%'
+      AND COALESCE(error_message, '') NOT LIKE 'interrupted:%'
+), failed_days AS (
+    SELECT f.pipeline_id, f.store_code, f.run_id, CAST(d AS DATE) AS day
+    FROM failures f, generate_series(f.from_date, f.to_date, interval '1 day') AS d
+    WHERE NOT EXISTS (
+        SELECT 1 FROM orders_sync_log s
+        WHERE s.status = 'success' AND s.pipeline_id = f.pipeline_id
+          AND s.store_code = f.store_code AND s.from_date <= CAST(d AS DATE)
+          AND s.to_date >= CAST(d AS DATE) AND s.created_at > f.created_at
+    )
+)
+SELECT pipeline_id, store_code, day
+FROM failed_days
+GROUP BY pipeline_id, store_code, day
+HAVING COUNT(DISTINCT run_id) >= :stuck_after
+ORDER BY pipeline_id, store_code, day
+"""
+
+
+def _stuck_days(conn: sa.Connection, params: dict[str, object]) -> dict[Key, list[DateRange]]:
+    stuck: dict[Key, list[DateRange]] = defaultdict(list)
+    for pipeline_id, store_code, day in conn.execute(sa.text(_STUCK_DAYS_SQL), params):
+        ranges = stuck[(int(pipeline_id), str(store_code))]
+        if ranges and ranges[-1].end + dt.timedelta(days=1) == day:
+            ranges[-1] = DateRange(ranges[-1].start, day)
+        else:
+            ranges.append(DateRange(day, day))
+    return stuck
+
+
 def _islands(
     conn: sa.Connection, end_sql: str, params: dict[str, object]
 ) -> dict[Key, list[DateRange]]:
@@ -85,14 +126,16 @@ def load_log_facts(
     today: dt.date,
     settle_days: int = 0,
     timezone: str = "UTC",
+    stuck_after: int = 0,
 ) -> dict[Key, LogFacts]:
-    """Log facts of every (pipeline_id, store_code) with at least one success window.
+    """Log facts of every (pipeline_id, store_code) with a success window or stuck days.
 
     Args:
         overlap_days: K; decides which exact success windows are still worth returning.
         today: today in the pipeline timezone.
         settle_days: S; when above 0 the settled islands are computed too.
         timezone: the pipeline timezone, in which ``created_at`` becomes a start date.
+        stuck_after: R; when above 0 the stuck days are computed too.
     """
     params: dict[str, object] = {
         "pipeline_ids": list(pipeline_ids),
@@ -101,6 +144,7 @@ def load_log_facts(
         "today": today,
         "settle_days": settle_days,
         "tz": timezone,
+        "stuck_after": stuck_after,
     }
     if not store_codes or not pipeline_ids:
         return {}
@@ -117,12 +161,14 @@ def load_log_facts(
             "LEAST(to_date, CAST((created_at AT TIME ZONE :tz) AS DATE) - :settle_days)",
             params,
         )
+    stuck = _stuck_days(conn, params) if stuck_after > 0 else {}
     return {
         key: LogFacts(
-            last_success_to=islands[-1].end if islands else None,
+            last_success_to=covered[key][-1].end if covered.get(key) else None,
             success_windows=frozenset(recent.get(key, ())),
-            covered=tuple(islands),
+            covered=tuple(covered.get(key, ())),
             settled=tuple(settled.get(key, ())),
+            stuck=tuple(stuck.get(key, ())),
         )
-        for key, islands in covered.items()
+        for key in sorted(set(covered) | set(stuck))
     }
