@@ -7,7 +7,7 @@ else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -108,6 +108,40 @@ class DateRange:
             if end == self.end:
                 return
             start = end + ONE_DAY
+
+
+def merge_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
+    """Sorted, with overlapping or adjacent ranges merged (as day sets they are one)."""
+    merged: list[DateRange] = []
+    for current in sorted(ranges, key=lambda r: r.start):
+        if merged and current.start <= shift_day(merged[-1].end, 1):
+            if current.end > merged[-1].end:
+                merged[-1] = DateRange(merged[-1].start, current.end)
+        else:
+            merged.append(current)
+    return merged
+
+
+def subtract_ranges(
+    minuend: Sequence[DateRange], subtrahend: Sequence[DateRange]
+) -> list[DateRange]:
+    """Days of ``minuend`` not in ``subtrahend``; both sorted and disjoint."""
+    result: list[DateRange] = []
+    first = 0
+    for part in minuend:
+        while first < len(subtrahend) and subtrahend[first].end < part.start:
+            first += 1
+        cursor: date | None = part.start
+        for index in range(first, len(subtrahend)):
+            cut = subtrahend[index]
+            if cursor is None or cut.start > part.end:
+                break
+            if cut.start > cursor:
+                result.append(DateRange(cursor, cut.start - ONE_DAY))
+            cursor = None if cut.end >= part.end else max(cursor, cut.end + ONE_DAY)
+        if cursor is not None:
+            result.append(DateRange(cursor, part.end))
+    return result
 
 
 @dataclass(frozen=True, slots=True)

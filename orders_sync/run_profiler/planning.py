@@ -24,10 +24,10 @@ its log were empty, so every N-day window from ``start_date`` to ``today`` runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 
-from orders_sync.domain import ONE_DAY, DateRange, shift_day
+from orders_sync.domain import ONE_DAY, DateRange, merge_ranges, shift_day, subtract_ranges
 from orders_sync.run_profiler.plan_types import (
     Job,
     LogFacts,
@@ -211,14 +211,14 @@ def _stuck_days_last(
     windows: Sequence[PlannedWindow], facts: LogFacts | None, options: PlanOptions
 ) -> tuple[PlannedWindow, ...]:
     """``windows`` (sorted) with their stuck days cut out and moved, in order, to the end."""
-    stuck = _normalized(facts.stuck) if facts is not None and options.stuck_after > 0 else []
+    stuck = merge_ranges(facts.stuck) if facts is not None and options.stuck_after > 0 else []
     if not stuck:
         return tuple(windows)
     regular: list[PlannedWindow] = []
     last: list[PlannedWindow] = []
     for window in windows:
         span = window.as_range()
-        for part in _subtract([span], stuck):
+        for part in subtract_ranges([span], stuck):
             regular.append(PlannedWindow(part.start, part.end, window.reasons))
         for island in stuck:
             if island.overlaps(span):
@@ -241,8 +241,8 @@ def _earlier_windows(
 ) -> Iterator[PlannedWindow]:
     """Hole and settle windows: the days before ``next_from`` that still need a run."""
     earlier = DateRange(start_date, min(next_from - ONE_DAY, today))
-    covered = _normalized(facts.covered)
-    for hole in _subtract([earlier], covered):
+    covered = merge_ranges(facts.covered)
+    for hole in subtract_ranges([earlier], covered):
         for chunk in hole.chunks(options.window_days):
             yield PlannedWindow(chunk.start, chunk.end, (WindowReason.HOLE,))
 
@@ -257,7 +257,7 @@ def _earlier_windows(
         for island in covered
         if island.overlaps(span)
     ]
-    for unsettled in _subtract(covered_in_span, _normalized(facts.settled)):
+    for unsettled in subtract_ranges(covered_in_span, merge_ranges(facts.settled)):
         for chunk in unsettled.chunks(options.window_days):
             yield PlannedWindow(chunk.start, chunk.end, (WindowReason.SETTLE,))
 
@@ -284,35 +284,3 @@ def describe_plan(jobs: Sequence[Job]) -> str:
     if not jobs:
         return "Nothing is due: every store is up to date."
     return "\n\n".join(describe_job(job) for job in jobs)
-
-
-def _normalized(ranges: Iterable[DateRange]) -> list[DateRange]:
-    """Sorted, with overlapping or adjacent ranges merged (as day sets they are one)."""
-    merged: list[DateRange] = []
-    for current in sorted(ranges, key=lambda r: r.start):
-        if merged and current.start <= shift_day(merged[-1].end, 1):
-            if current.end > merged[-1].end:
-                merged[-1] = DateRange(merged[-1].start, current.end)
-        else:
-            merged.append(current)
-    return merged
-
-
-def _subtract(minuend: Sequence[DateRange], subtrahend: Sequence[DateRange]) -> list[DateRange]:
-    """Days of ``minuend`` not in ``subtrahend``; both sorted and disjoint."""
-    result: list[DateRange] = []
-    first = 0
-    for part in minuend:
-        while first < len(subtrahend) and subtrahend[first].end < part.start:
-            first += 1
-        cursor: date | None = part.start
-        for index in range(first, len(subtrahend)):
-            cut = subtrahend[index]
-            if cursor is None or cut.start > part.end:
-                break
-            if cut.start > cursor:
-                result.append(DateRange(cursor, cut.start - ONE_DAY))
-            cursor = None if cut.end >= part.end else max(cursor, cut.end + ONE_DAY)
-        if cursor is not None:
-            result.append(DateRange(cursor, part.end))
-    return result

@@ -117,6 +117,12 @@ def _islands(
     return islands
 
 
+def covered_islands(conn: sa.Connection, params: dict[str, object]) -> dict[Key, list[DateRange]]:
+    """The merged success windows (islands) of every (pipeline_id, store_code) of ``params``
+    (``pipeline_ids``, ``store_codes``): what "covered" means, for the planner and the status."""
+    return _islands(conn, "to_date", params)
+
+
 def load_log_facts(
     conn: sa.Connection,
     *,
@@ -148,7 +154,7 @@ def load_log_facts(
     }
     if not store_codes or not pipeline_ids:
         return {}
-    covered = _islands(conn, "to_date", params)
+    covered = covered_islands(conn, params)
     recent: dict[Key, set[tuple[dt.date, dt.date]]] = defaultdict(set)
     for pipeline_id, store_code, from_date, to_date in conn.execute(
         sa.text(_RECENT_WINDOWS_SQL), params

@@ -1,0 +1,109 @@
+"""What ``orders_sync_log`` says about each store + pipeline for the status view.
+
+Set-based, a fixed number of statements whatever the number of stores: the success islands
+(the same gaps-and-islands SQL as the planner's log facts, so "covered" means one thing), the
+failing windows, the running windows, and the last success per store + pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from orders_sync.db.repositories.log_facts import Key, covered_islands
+from orders_sync.domain import DateRange
+
+# Per exact window: its latest attempt; failing when that attempt is failed or partial.
+_FAILING_SQL = """
+WITH attempts AS (
+    SELECT pipeline_id, store_code, from_date, to_date, status, error_message, updated_at,
+           ROW_NUMBER() OVER (
+               PARTITION BY pipeline_id, store_code, from_date, to_date
+               ORDER BY created_at DESC, id DESC
+           ) AS latest,
+           COUNT(*) FILTER (WHERE status IN ('failed', 'partial')) OVER (
+               PARTITION BY pipeline_id, store_code, from_date, to_date
+           ) AS failures
+    FROM orders_sync_log
+    WHERE pipeline_id = ANY(:pipeline_ids) AND store_code = ANY(:store_codes)
+)
+SELECT pipeline_id, store_code, from_date, to_date, status, error_message, failures, updated_at
+FROM attempts
+WHERE latest = 1 AND status IN ('failed', 'partial')
+ORDER BY pipeline_id, store_code, from_date, to_date
+"""
+
+_LATEST_SQL = """
+SELECT pipeline_id, store_code,
+       MAX(updated_at) FILTER (WHERE status = 'success') AS last_success_at
+FROM orders_sync_log
+WHERE pipeline_id = ANY(:pipeline_ids) AND store_code = ANY(:store_codes)
+GROUP BY pipeline_id, store_code
+"""
+
+_RUNNING_SQL = """
+SELECT pipeline_id, store_code, from_date, to_date
+FROM orders_sync_log
+WHERE status = 'running' AND pipeline_id = ANY(:pipeline_ids) AND store_code = ANY(:store_codes)
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FailingWindow:
+    """A window whose latest attempt failed or was partial."""
+
+    from_date: dt.date
+    to_date: dt.date
+    status: str
+    error_message: str | None
+    attempts: int
+    last_attempt_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogCoverage:
+    """The log of one store + pipeline, as the status view reads it."""
+
+    covered: tuple[DateRange, ...] = ()
+    failing: tuple[FailingWindow, ...] = ()
+    running: tuple[DateRange, ...] = ()
+    last_success_at: dt.datetime | None = None
+
+
+def load_coverage(
+    conn: sa.Connection, *, pipeline_ids: Sequence[int], store_codes: Sequence[str]
+) -> dict[Key, LogCoverage]:
+    """The coverage of every (pipeline_id, store_code) that has any log row."""
+    if not pipeline_ids or not store_codes:
+        return {}
+    params: dict[str, object] = {
+        "pipeline_ids": list(pipeline_ids),
+        "store_codes": list(store_codes),
+    }
+    covered = covered_islands(conn, params)
+    failing: dict[Key, list[FailingWindow]] = defaultdict(list)
+    for pid, code, first, last, status, error, failures, updated in conn.execute(
+        sa.text(_FAILING_SQL), params
+    ):
+        failing[(int(pid), str(code))].append(
+            FailingWindow(first, last, str(status), error, int(failures), updated)
+        )
+    running: dict[Key, list[DateRange]] = defaultdict(list)
+    for pid, code, first, last in conn.execute(sa.text(_RUNNING_SQL), params):
+        running[(int(pid), str(code))].append(DateRange(first, last))
+    latest = {
+        (int(pid), str(code)): at for pid, code, at in conn.execute(sa.text(_LATEST_SQL), params)
+    }
+    return {
+        key: LogCoverage(
+            covered=tuple(covered.get(key, ())),
+            failing=tuple(failing.get(key, ())),
+            running=tuple(running.get(key, ())),
+            last_success_at=latest.get(key),
+        )
+        for key in set(covered) | set(failing) | set(running) | set(latest)
+    }

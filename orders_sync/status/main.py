@@ -1,0 +1,105 @@
+"""``scripts/orders_sync_status.sh`` (``python -m orders_sync.status``): which stores are behind,
+since when, and why — read-only, from ``orders_sync_log``.
+
+Exit status 0; 2 for bad usage (unknown store, unknown format) or an unreachable database,
+with one line on stderr. It writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from orders_sync.cli import (
+    EXIT_OK,
+    CommandParser,
+    command_settings,
+    run_main,
+)
+from orders_sync.config import Settings
+from orders_sync.db.engine import check_connection, get_engine
+from orders_sync.db.repositories.coverage import load_coverage
+from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
+from orders_sync.domain import SYNC_GROUP_CHOICES, SYNC_GROUP_PIPELINES, PipelineRef
+from orders_sync.exceptions import UsageError
+from orders_sync.run_profiler.load_plan import select_stores
+from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync.status.coverage import StoreStatus, store_statuses
+from orders_sync.status.render import render_grid, render_table
+
+FORMATS = ("table", "json")
+
+
+def build_parser() -> CommandParser:
+    """The status command's argument parser."""
+    parser = CommandParser(
+        prog="orders_sync_status",
+        description="Coverage of every store + pipeline from orders_sync_log: covered through, "
+        "days behind, missing ranges, failing windows, running now. Read-only.",
+    )
+    parser.add_argument("--sync-group", choices=SYNC_GROUP_CHOICES, default="ALL")
+    parser.add_argument("--store-code", metavar="C", help="only this store_master.store_code")
+    parser.add_argument("--format", default="table", help="table (default) or json")
+    parser.add_argument(
+        "--days", type=int, metavar="N", help="also a store x day grid of the last N days"
+    )
+    return parser
+
+
+def load_statuses(
+    engine: sa.Engine, settings: Settings, *, sync_group: str = "ALL", store_code: str | None = None
+) -> list[StoreStatus]:
+    """The status of every store the profiler would select (the same filters).
+
+    Raises:
+        UsageError: ``store_code`` names no runnable store of the group.
+    """
+    selection = ProfilerOptions(env="status", sync_group=sync_group, store_code=store_code)
+    today = settings.today()
+    with engine.connect() as conn:
+        stores = select_stores(conn, selection)
+        ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
+        coverage = load_coverage(
+            conn, pipeline_ids=sorted(ids.values()), store_codes=[s.store_code for s in stores]
+        )
+    pipelines = {
+        group: PipelineRef(code=code, id=ids[code]) for group, code in SYNC_GROUP_PIPELINES.items()
+    }
+    return store_statuses(stores, pipelines, coverage, today)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the status; returns the exit status."""
+    return run_main(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.format not in FORMATS:
+        raise UsageError(f"--format must be table or json, got {args.format!r}.")
+    if args.days is not None and args.days < 1:
+        raise UsageError(f"--days must be 1 or more, got {args.days}.")
+    settings = command_settings()
+    engine = get_engine(settings)
+    check_connection(engine)
+    statuses = load_statuses(
+        engine, settings, sync_group=args.sync_group, store_code=args.store_code
+    )
+    today = settings.today()
+    if args.format == "json":
+        payload = {
+            "today": today.isoformat(),
+            "timezone": settings.pipeline_timezone,
+            "stores": [s.to_json() for s in statuses],
+        }
+        print(json.dumps(payload))
+        return EXIT_OK
+    print(render_table(statuses, today, settings.pipeline_timezone))
+    if args.days:
+        utf8 = (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        print()
+        print(render_grid(statuses, today, args.days, utf8=utf8 and sys.stdout.isatty()))
+    return EXIT_OK

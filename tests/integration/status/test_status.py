@@ -1,0 +1,201 @@
+"""interfaces.md "Status": every JSON field against a brute-force day-by-day model of random
+logs (real PostgreSQL), and the command as a process (exit codes, one-line errors, read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import subprocess
+from typing import Any
+
+import pendulum
+import pytest
+import sqlalchemy as sa
+
+from orders_sync.config import REPOSITORY_ROOT, Settings
+from orders_sync.db.engine import get_engine
+from orders_sync.status.main import load_statuses
+from tests.support import observe
+from tests.support.cli import child_env
+from tests.support.seeding import LogRow, Store, seed_log, seed_stores
+
+SCRIPT = str(REPOSITORY_ROOT / "scripts" / "orders_sync_status.sh")
+TIMEZONE = "Asia/Kolkata"
+STATUSES = ("success", "success", "success", "failed", "partial", "running")
+
+
+def _today() -> dt.date:
+    return pendulum.today(TIMEZONE).date()
+
+
+def _random_log(rng: random.Random, today: dt.date) -> tuple[list[Store], list[tuple[str, LogRow]]]:
+    stores = [
+        Store(f"S{i:03d}", rng.choice(["TD", "UC"]), today - dt.timedelta(days=rng.randint(0, 60)))
+        for i in range(8)
+    ]
+    rows: list[tuple[str, LogRow]] = []
+    clock = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for store in stores:
+        assert store.start_date is not None
+        for _ in range(rng.randint(0, 9)):
+            first = store.start_date + dt.timedelta(
+                days=rng.randint(0, (today - store.start_date).days)
+            )
+            last = min(today, first + dt.timedelta(days=rng.randint(0, 12)))
+            clock += dt.timedelta(minutes=rng.randint(1, 90))
+            status = rng.choice(STATUSES)
+            error = (
+                None if status in ("success", "running") else f"orders: boom {rng.randint(1, 9)}"
+            )
+            run = f"run-{len(rows)}"
+            rows.append(
+                (run, LogRow(store.store_code, first, last, status, store.pipeline, clock, error))
+            )
+    return stores, rows
+
+
+def _model(
+    stores: list[Store], rows: list[tuple[str, LogRow]], today: dt.date
+) -> list[dict[str, Any]]:
+    """interfaces.md "Status", day by day."""
+    entries = []
+    for store in sorted(stores, key=lambda s: s.store_code):
+        assert store.start_date is not None
+        mine = [r for _, r in rows if r.store_code == store.store_code]
+        covered = {
+            r.from_date + dt.timedelta(days=i)
+            for r in mine
+            if r.status == "success"
+            for i in range((r.to_date - r.from_date).days + 1)
+        }
+        through = None
+        day = store.start_date
+        while day in covered:
+            through = day
+            day += dt.timedelta(days=1)
+        all_days = [
+            store.start_date + dt.timedelta(days=i)
+            for i in range((today - store.start_date).days + 1)
+        ]
+        missing = [d for d in all_days if d not in covered]
+        ranges: list[list[str]] = []
+        for d in missing:
+            if ranges and dt.date.fromisoformat(ranges[-1][1]) + dt.timedelta(days=1) == d:
+                ranges[-1][1] = d.isoformat()
+            else:
+                ranges.append([d.isoformat(), d.isoformat()])
+        failing = []
+        for window in sorted({(r.from_date, r.to_date) for r in mine}):
+            attempts = [r for r in mine if (r.from_date, r.to_date) == window]
+            latest = max(attempts, key=lambda r: r.created_at or dt.datetime.min)
+            days = {
+                window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)
+            }
+            if latest.status in ("failed", "partial") and days - covered:
+                failing.append(
+                    {
+                        "from_date": window[0].isoformat(),
+                        "to_date": window[1].isoformat(),
+                        "status": latest.status,
+                        "error_message": latest.error,
+                        "attempts": sum(1 for r in attempts if r.status in ("failed", "partial")),
+                    }
+                )
+        entries.append(
+            {
+                "store_code": store.store_code,
+                "pipeline": store.pipeline,
+                "sync_group": store.sync_group,
+                "start_date": store.start_date.isoformat(),
+                "covered_through": through.isoformat() if through else None,
+                "days_behind": (today - through).days
+                if through
+                else (today - store.start_date).days + 1,
+                "missing_days": len(missing),
+                "missing_ranges": ranges,
+                "failing": failing,
+                "running": any(r.status == "running" for r in mine),
+                "has_success": any(r.status == "success" for r in mine),
+            }
+        )
+    return entries
+
+
+def _seed(engine: sa.Engine, stores: list[Store], rows: list[tuple[str, LogRow]]) -> None:
+    seed_stores(engine, stores)
+    for run in sorted({run for run, _ in rows}):
+        seed_log(engine, [row for r, row in rows if r == run], run_id=run)
+
+
+def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    out["has_success"] = out.pop("last_success_at") is not None
+    out["failing"] = [
+        {k: v for k, v in f.items() if k != "last_attempt_at"} for f in out["failing"]
+    ]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_field_matches_a_day_by_day_model(db_url: str, seed: int) -> None:
+    engine = get_engine(Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    today = _today()
+    stores, rows = _random_log(random.Random(seed), today)
+    _seed(engine, stores, rows)
+
+    statuses = load_statuses(engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+
+    assert [_comparable(s.to_json()) for s in statuses] == _model(stores, rows, today)
+    for status in statuses:
+        for window in status.to_json()["failing"]:
+            assert dt.datetime.fromisoformat(window["last_attempt_at"]).utcoffset() == dt.timedelta(
+                0
+            )
+
+
+def _status(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = child_env(
+        {"ORDERS_SYNC_DATABASE_URL": db_url, "ORDERS_SYNC_TIMEZONE": TIMEZONE}, wrapper=True
+    )
+    return subprocess.run(
+        [SCRIPT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_command_prints_the_contracts_json_and_writes_nothing(db_url: str) -> None:
+    engine = get_engine(Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    today = _today()
+    stores, rows = _random_log(random.Random(99), today)
+    _seed(engine, stores, rows)
+    before = observe.table_counts(engine)
+
+    done = _status(db_url, "--format", "json", "--sync-group", "TD")
+
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["today"] == today.isoformat() and payload["timezone"] == TIMEZONE
+    assert [_comparable(e) for e in payload["stores"]] == [
+        e for e in _model(stores, rows, today) if e["sync_group"] == "TD"
+    ]
+    table = _status(db_url, "--days", "14")
+    assert table.returncode == 0 and "store(s):" in table.stdout
+    assert observe.table_counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--store-code", "NOPE"], "unknown store code 'NOPE'"),
+        (["--format", "xml"], "--format must be table or json"),
+        (["--sync-group", "XX"], "--sync-group"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+    ids=["unknown-store", "unknown-format", "bad-group", "unknown-flag"],
+)
+def test_bad_usage_is_one_line_and_exit_2(db_url: str, args: list[str], message: str) -> None:
+    seed_stores(get_engine(Settings(database_url=db_url)), [Store("A001", "TD", _today())])
+    done = _status(db_url, *args)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], done.stderr
