@@ -46,6 +46,7 @@ class Settings:
         http_backoff_base_s: first back-off delay; doubles each attempt, with jitter.
         http_retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
         state_dir: where the embedded database and simulator state live.
+        alert_webhook_url: where failure alerts are POSTed (``None``: no webhook alert).
     """
 
     database_url: str | None = None
@@ -63,6 +64,7 @@ class Settings:
     http_backoff_base_s: float = 0.5
     http_retry_after_cap_s: float = 60.0
     state_dir: Path = REPOSITORY_ROOT / ".orders_sync"
+    alert_webhook_url: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -159,6 +161,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         http_backoff_base_s=_float(env, "ORDERS_SYNC_HTTP_BACKOFF_BASE", 0.5),
         http_retry_after_cap_s=_float(env, "ORDERS_SYNC_HTTP_RETRY_AFTER_CAP", 60.0),
         state_dir=Path(state_dir) if state_dir else REPOSITORY_ROOT / ".orders_sync",
+        alert_webhook_url=_opt(env, "ORDERS_SYNC_ALERT_WEBHOOK_URL"),
     )
 
 

@@ -36,6 +36,8 @@ from orders_sync.exceptions import ConfigurationError
 ORDERS_DB_CONN_ID = "orders_sync_db"
 TD_CRM_CONN_ID = "td_crm"
 UC_CRM_CONN_ID = "uc_crm"
+ALERTS_CONN_ID = "orders_sync_alerts"
+"""An http connection whose host (a whole URL, or host + schema + port) is the alert webhook."""
 
 # Connection extras that are libpq parameters; anything else in the extra (Airflow's own
 # hook options such as ``cursor``) is not for the database and is left out of the URL.
@@ -164,5 +166,10 @@ def settings_from_airflow(
             settings,
             uc_api_base_url=base_url_from_connection(uc, UC_CRM_CONN_ID),
             uc_api_token=uc.password or None,
+        )
+    alerts = lookup(ALERTS_CONN_ID)
+    if alerts is not None:
+        settings = dataclasses.replace(
+            settings, alert_webhook_url=base_url_from_connection(alerts, ALERTS_CONN_ID)
         )
     return settings

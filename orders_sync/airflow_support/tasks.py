@@ -302,7 +302,8 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
         ``run_id`` is ``None`` for a dry run (success) or a run that never started (failed).
     """
     from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler.execution import profiler_counters
+    from orders_sync.run_profiler.execution import alert_if_failed, profiler_counters
+    from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.runs import lifecycle
 
     start_info = ti.xcom_pull(task_ids=START_TASK)
@@ -325,6 +326,14 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     settings = task_settings()
     outcome = lifecycle.close_run(
         get_engine(settings), run_id, results, more=profiler_counters(run_id)
+    )
+    options = ProfilerOptions.from_dict(start_info["options"])
+    alert_if_failed(
+        settings,
+        outcome,
+        results,
+        run_env=options.env,
+        report_date=_start_today(start_info, settings),
     )
     return {
         "run_id": run_id,

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
+from orders_sync.alerts.payload import alert_payload, needs_alert
+from orders_sync.alerts.webhook import send_run_alert
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection
 from orders_sync.db.repositories import sync_log
@@ -62,6 +64,20 @@ def profiler_counters(run_id: str) -> Callable[[sa.Connection], Mapping[str, int
         return {name: n for name, n in counters.items() if n}
 
     return read
+
+
+def alert_if_failed(
+    settings: Settings,
+    outcome: RunOutcome,
+    results: Sequence[JobResult],
+    *,
+    run_env: str,
+    report_date: dt.date,
+) -> None:
+    """After the summary is final: one alert for a run that ended failed or partial."""
+    if needs_alert(outcome):
+        payload = alert_payload(outcome, results, run_env=run_env, report_date=report_date)
+        send_run_alert(settings.alert_webhook_url, payload)
 
 
 def run_job(
@@ -137,6 +153,7 @@ def run_profiler(
                 interrupted=stop_event.is_set(),
                 more=profiler_counters(run_id),
             )
+    alert_if_failed(settings, outcome, results, run_env=options.env, report_date=today)
     return ProfilerRun(
         outcome=outcome,
         jobs=tuple(jobs),

@@ -1,0 +1,1 @@
+"""Failure alerts of profiler runs (interfaces.md "Alerts"): one payload builder, senders."""
