@@ -13,10 +13,8 @@ import pytest
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
-from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
-from orders_sync.run_profiler.options import ProfilerOptions
+from tests.integration.run_profiler.test_failures import run
 from tests.support import observe
-from tests.support.fixtures import TODAY
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores
 
 
@@ -25,15 +23,6 @@ def d(day: int) -> dt.date:
 
 
 BAD_DAY = d(10)
-
-
-def run(settings: Settings, **options: object) -> ProfilerRun:
-    return run_profiler(
-        get_engine(settings),
-        ProfilerOptions(env="test", window_days=7, **options),  # type: ignore[arg-type]
-        settings,
-        today=TODAY,
-    )
 
 
 def covered(settings: Settings, store: str) -> set[dt.date]:
