@@ -17,10 +17,20 @@ a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock s
 **Conf** (manual trigger), every key optional:
 `{"env": "prod", "sync_group": "TD", "window_days": 30, "overlap_days": 1,
 "max_workers": 2, "force": false, "store_code": null, "settle_days": 0, "stuck_after": 2,
-"dry_run": false}`
+"max_days_behind": 1, "dry_run": false}`
 
 **Connections** `orders_sync_db`, `td_crm`, `uc_crm` when they exist, else the environment
 (`ORDERS_SYNC_DATABASE_URL`, `TD_API_BASE_URL`/`TD_API_TOKEN`, `UC_API_BASE_URL`/`UC_API_TOKEN`).
+**Assets.** `finish` emits, through the alias `orders_sync_changed_tables`, one asset event
+per data table the run inserted or changed rows of — `orders-sync://orders/td_orders`,
+`…/td_sales`, `…/uc_orders` — with `run_id`, rows inserted/updated, stores and date range in
+its extra; a run that changed nothing emits none. Schedule downstream DAGs on those Assets.
+
+**Alerts.** `check` fails the DAG run when a window failed or was partial; its
+`on_failure_callback` (`OrdersSyncAlertNotifier`, a `BaseNotifier`) then sends one alert per
+DAG run to `ORDERS_SYNC_ALERT_WEBHOOK_URL` / the connection `orders_sync_alerts` and to
+`ORDERS_SYNC_ALERT_EMAIL_TO` — the same payload as the command line's.
+
 A failed store is retried by the next run (its windows are planned again), not by clearing
 its task: a window runs at most once per run.
 """
@@ -30,9 +40,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, task
+from airflow.sdk import AssetAlias, CronTriggerTimetable, Param, TriggerRule, dag, task
 
+from orders_sync.airflow_support.assets import CHANGED_TABLES_ALIAS
 from orders_sync.airflow_support.dag_config import dag_config_from_env
+from orders_sync.airflow_support.notifier import OrdersSyncAlertNotifier
 from orders_sync.airflow_support.pools import POOL_NAME
 
 CONFIG = dag_config_from_env()
@@ -101,6 +113,12 @@ CONFIG = dag_config_from_env()
             description="R: days failed in R distinct runs run after the store's other windows "
             "(0: strict order)",
         ),
+        "max_days_behind": Param(
+            1,
+            type="integer",
+            minimum=0,
+            description="freshness: a store more days behind than this after the run is stale",
+        ),
         "dry_run": Param(
             False, type="boolean", description="log the plan (every window and why); write nothing"
         ),
@@ -132,13 +150,17 @@ def orders_sync_run_profiler() -> None:
 
         tasks.sync_store(job, start_info, ti)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, execution_timeout=dt.timedelta(minutes=10))
-    def finish(ti=None) -> dict:
+    @task(
+        trigger_rule=TriggerRule.ALL_DONE,
+        execution_timeout=dt.timedelta(minutes=10),
+        outlets=[AssetAlias(CHANGED_TABLES_ALIAS)],
+    )
+    def finish(ti=None, outlet_events=None) -> dict:
         from orders_sync.airflow_support import tasks
 
-        return tasks.finish(ti)
+        return tasks.finish(ti, outlet_events)
 
-    @task(retries=0)
+    @task(retries=0, on_failure_callback=OrdersSyncAlertNotifier())
     def check(summary: dict) -> None:
         from orders_sync.airflow_support import tasks
 

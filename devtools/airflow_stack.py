@@ -84,6 +84,7 @@ class StackOptions:
         seed_demo_stores: seed the demo stores into an empty ``store_master``.
         unpause: unpause the DAG once parsed (its schedule then starts a run).
         durable: ``False`` turns fsync off on a server this stack starts (tests).
+        example_dags: also load ``devtools/example_dags/`` (a downstream DAG on the Assets).
         extra_env: more variables for every Airflow process (overrides).
     """
 
@@ -98,6 +99,7 @@ class StackOptions:
     seed_demo_stores: bool = True
     unpause: bool = True
     durable: bool = True
+    example_dags: bool = False
     extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -283,7 +285,7 @@ class LocalAirflow:
             {
                 "AIRFLOW_HOME": str(options.airflow_home),
                 "PYTHONPATH": os.pathsep.join(pythonpath),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(REPOSITORY_ROOT / "dags"),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self._dags_folder()),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPOSITORY_ROOT / "plugins"),
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -310,6 +312,21 @@ class LocalAirflow:
         env.update(options.extra_env)
         env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", settings_from_env(env).pipeline_timezone)
         return env
+
+    def _dags_folder(self) -> Path:
+        """The repository's ``dags/``, or with ``example_dags`` a folder linking it and the
+        examples (Airflow reads one DAGs folder)."""
+        if not self.options.example_dags:
+            return REPOSITORY_ROOT / "dags"
+        folder = self.options.airflow_home / "dags"
+        folder.mkdir(parents=True, exist_ok=True)
+        sources = [*(REPOSITORY_ROOT / "dags").glob("*.py")]
+        sources += [*(REPOSITORY_ROOT / "devtools" / "example_dags").glob("*.py")]
+        for source in sources:
+            link = folder / source.name
+            if not link.exists():
+                link.symlink_to(source)
+        return folder
 
     def _crm_configured(self) -> bool:
         return bool(os.environ.get("TD_API_BASE_URL") and os.environ.get("UC_API_BASE_URL"))
@@ -480,6 +497,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-seed", action="store_true", help="do not seed demo stores into an empty store_master"
     )
+    parser.add_argument(
+        "--no-examples",
+        action="store_true",
+        help="do not load devtools/example_dags (the downstream DAG on the Assets)",
+    )
     return parser
 
 
@@ -513,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             max_workers=args.max_workers or settings.max_workers,
             seed_demo_stores=not args.no_seed,
             unpause=not args.paused,
+            example_dags=not args.no_examples,
         )
     except OrdersSyncError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -51,6 +51,10 @@ LOG_FIELDS = (
     "error_message",
     "overall_status",
     "summary_text",
+    "windows_done",
+    "windows_planned",
+    "elapsed_s",
+    "eta_s",
 )
 
 

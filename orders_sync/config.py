@@ -47,6 +47,10 @@ class Settings:
         http_retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
         state_dir: where the embedded database and simulator state live.
         alert_webhook_url: where failure alerts are POSTed (``None``: no webhook alert).
+        alert_email_to: who gets failure alerts by e-mail (empty: no e-mail alert).
+        smtp_host / smtp_port / smtp_user / smtp_password / smtp_from / smtp_starttls: the
+            SMTP server of the e-mail alerts.
+        progress_interval_s: seconds between progress lines of a long run.
     """
 
     database_url: str | None = None
@@ -65,6 +69,14 @@ class Settings:
     http_retry_after_cap_s: float = 60.0
     state_dir: Path = REPOSITORY_ROOT / ".orders_sync"
     alert_webhook_url: str | None = None
+    alert_email_to: tuple[str, ...] = ()
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "orders_sync@localhost"
+    smtp_starttls: bool = False
+    progress_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         try:
@@ -86,6 +98,10 @@ class Settings:
             raise ConfigurationError("ORDERS_SYNC_MAX_WORKERS must be 1 or more.")
         if self.http_max_attempts < 1:
             raise ConfigurationError("ORDERS_SYNC_HTTP_MAX_ATTEMPTS must be 1 or more.")
+        if not 0 < self.smtp_port < 65536:
+            raise ConfigurationError(f"ORDERS_SYNC_SMTP_PORT={self.smtp_port} is not a port.")
+        if self.progress_interval_s <= 0:
+            raise ConfigurationError("ORDERS_SYNC_PROGRESS_INTERVAL must be positive.")
         if self.http_timeout_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
 
@@ -162,6 +178,19 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         http_retry_after_cap_s=_float(env, "ORDERS_SYNC_HTTP_RETRY_AFTER_CAP", 60.0),
         state_dir=Path(state_dir) if state_dir else REPOSITORY_ROOT / ".orders_sync",
         alert_webhook_url=_opt(env, "ORDERS_SYNC_ALERT_WEBHOOK_URL"),
+        alert_email_to=tuple(
+            a.strip()
+            for a in (_opt(env, "ORDERS_SYNC_ALERT_EMAIL_TO") or "").split(",")
+            if a.strip()
+        ),
+        smtp_host=_opt(env, "ORDERS_SYNC_SMTP_HOST") or "localhost",
+        smtp_port=_int(env, "ORDERS_SYNC_SMTP_PORT", 25),
+        smtp_user=_opt(env, "ORDERS_SYNC_SMTP_USER"),
+        smtp_password=_opt(env, "ORDERS_SYNC_SMTP_PASSWORD"),
+        smtp_from=_opt(env, "ORDERS_SYNC_SMTP_FROM") or "orders_sync@localhost",
+        smtp_starttls=(_opt(env, "ORDERS_SYNC_SMTP_STARTTLS") or "").lower()
+        in ("1", "true", "yes"),
+        progress_interval_s=_float(env, "ORDERS_SYNC_PROGRESS_INTERVAL", 5.0),
     )
 
 

@@ -8,6 +8,9 @@ tests run) without Airflow installed:
 - :mod:`~orders_sync.airflow_support.pools`: the ``orders_sync`` pool;
 - :mod:`~orders_sync.airflow_support.run_slots`: a run-scoped semaphore for ``max_workers``;
 - :mod:`~orders_sync.airflow_support.tasks`: the bodies of the DAG's tasks;
+- :mod:`~orders_sync.airflow_support.xcom`: what the tasks pass each other, typed again;
+- :mod:`~orders_sync.airflow_support.notifier`: the failure alert as a ``BaseNotifier`` (the
+  one module here that imports Airflow at the top; only the DAG file imports it);
 - :mod:`~devtools.airflow_api` and
   :mod:`~devtools.airflow_stack`: a local Airflow (``make airflow``, tests).
 """

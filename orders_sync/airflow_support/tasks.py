@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 START_TASK = "start"
+FINISH_TASK = "finish"
 PLAN_TASK = "plan"
 SYNC_STORE_TASK = "sync_store"
 JOB_RESULT_KEY = "job_result"
@@ -241,6 +242,7 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
     from orders_sync.db.engine import get_engine
     from orders_sync.run_profiler.execution import run_job
     from orders_sync.run_profiler.options import ProfilerOptions
+    from orders_sync.run_profiler.progress import ProgressMeter
 
     settings = task_settings()
     options = ProfilerOptions.from_dict(start_info["options"])
@@ -248,9 +250,19 @@ def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskIn
     engine = get_engine(settings)
     planned = job_from_dict(job)
 
-    with _stop_on_sigterm() as stop, run_slot(engine, run_id, options.max_workers):
+    with (
+        _stop_on_sigterm() as stop,
+        run_slot(engine, run_id, options.max_workers),
+        ProgressMeter(len(planned.windows), settings.progress_interval_s, run_id) as meter,
+    ):
         result = run_job(
-            engine, planned, run_id=run_id, options=options, settings=settings, stop_event=stop
+            engine,
+            planned,
+            run_id=run_id,
+            options=options,
+            settings=settings,
+            stop_event=stop,
+            on_window=meter.on_window,
         )
     ti.xcom_push(key=JOB_RESULT_KEY, value=job_result_to_dict(result))
     if result.skipped:
@@ -289,7 +301,7 @@ def _collect_results(ti: TaskInstanceLike) -> tuple[list[JobResult], list[str]]:
     return results, problems
 
 
-def finish(ti: TaskInstanceLike) -> dict[str, Any]:
+def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
     """Close the run from ``orders_sync_log`` and the jobs' results (whatever happened upstream).
 
     The same :func:`lifecycle.close_run <orders_sync.runs.lifecycle.close_run>` as the command
@@ -300,9 +312,14 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     Returns:
         ``{"run_id", "overall_status", "summary_text", "problems"}`` for ``check``;
         ``run_id`` is ``None`` for a dry run (success) or a run that never started (failed).
+
+    With ``outlet_events`` (Airflow's), one asset event per data table the run changed
+    (:mod:`orders_sync.airflow_support.assets`).
     """
+    from orders_sync.airflow_support.assets import changes_of_run, emit_asset_events
     from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler.execution import alert_if_failed, profiler_counters
+    from orders_sync.db.repositories import run_summaries
+    from orders_sync.run_profiler.execution import ProfilerCounters
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.runs import lifecycle
 
@@ -324,17 +341,16 @@ def finish(ti: TaskInstanceLike) -> dict[str, Any]:
     run_id = str(start_info["run_id"])
     results, problems = _collect_results(ti)
     settings = task_settings()
-    outcome = lifecycle.close_run(
-        get_engine(settings), run_id, results, more=profiler_counters(run_id)
-    )
     options = ProfilerOptions.from_dict(start_info["options"])
-    alert_if_failed(
-        settings,
-        outcome,
-        results,
-        run_env=options.env,
-        report_date=_start_today(start_info, settings),
-    )
+    counters = ProfilerCounters(run_id, options, _start_today(start_info, settings))
+    engine = get_engine(settings)
+    outcome = lifecycle.close_run(engine, run_id, results, more=counters)
+    if outlet_events is not None:
+        with engine.connect() as conn:
+            run = run_summaries.get_run(conn, run_id)
+            changes = changes_of_run(conn, run_id, run.started_at) if run else []
+        emit_asset_events(outlet_events, changes, run_id)
+        logger.info("asset events: %s", ", ".join(c.table for c in changes) or "none")
     return {
         "run_id": run_id,
         "overall_status": outcome.overall_status,
@@ -352,3 +368,55 @@ def check(summary: Mapping[str, Any]) -> None:
         f"run {summary['run_id']}: {summary['overall_status']} — {summary['summary_text']}"
         + (f"; {'; '.join(summary['problems'])}" if summary["problems"] else "")
     )
+
+
+def send_dag_run_alert(ti: TaskInstanceLike, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The DAG run's alert (see :mod:`orders_sync.airflow_support.notifier`); never raises.
+
+    Returns:
+        The payload sent, or ``None`` (a successful run, no channel configured, or an error
+        that was logged).
+    """
+    from orders_sync.airflow_support.connections import settings_from_airflow
+    from orders_sync.alerts.payload import not_started_alert
+    from orders_sync.alerts.send import alert_run, send_alert
+    from orders_sync.db.engine import get_engine
+    from orders_sync.run_profiler.options import ProfilerOptions
+    from orders_sync.status.load import read_statuses
+
+    try:
+        settings = settings_from_airflow()  # not task_settings: a run with no database alerts too
+        if not settings.alert_webhook_url and not settings.alert_email_to:
+            return None
+        summary = ti.xcom_pull(task_ids=FINISH_TASK) or {}
+        start_info = ti.xcom_pull(task_ids=START_TASK)
+        run_id = summary.get("run_id")
+        if run_id is None:
+            if summary.get("overall_status") == "success":
+                return None  # a dry run
+            payload = not_started_alert(
+                run_env=str(params.get("env") or settings.env),
+                report_date=settings.today().isoformat(),
+                problem="; ".join(summary.get("problems") or ["the start task failed"]),
+            )
+            send_alert(settings, payload)
+            return payload
+        options = ProfilerOptions.from_dict(start_info["options"])
+        engine = get_engine(settings)
+        with engine.connect() as conn:
+            statuses = read_statuses(
+                conn,
+                today=_start_today(start_info, settings),
+                sync_group=options.sync_group,
+                store_code=options.store_code,
+            )
+        return alert_run(
+            engine,
+            settings,
+            str(run_id),
+            statuses=statuses,
+            max_days_behind=options.max_days_behind,
+        )
+    except Exception as exc:  # an alert must never hide the failure it reports
+        logger.warning("orders_sync alert failed: %s: %s", type(exc).__name__, exc)
+        return None

@@ -1,70 +1,115 @@
-"""The one alert payload of a failed or partial profiler run, for every sender and front end."""
+"""The one alert of a failed or partial profiler run, built from the database after the run's
+summary is final — the same for the command line and the DAG (interfaces.md "Alerts")."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from orders_sync.domain import RUN_PROFILER, SUCCESS
-from orders_sync.runs.results import JobResult, RunOutcome
+import sqlalchemy as sa
 
-MAX_TEXT_FAILURES = 3
+from orders_sync.db.repositories import run_summaries, sync_log
+from orders_sync.domain import RUN_PROFILER, SUCCESS, WindowReason
+from orders_sync.status.coverage import StoreStatus
+
+MAX_TEXT_ITEMS = 3
 
 
-def alert_payload(
-    outcome: RunOutcome,
-    results: Sequence[JobResult],
-    *,
-    run_env: str,
-    report_date: dt.date,
-) -> dict[str, Any]:
-    """The JSON object POSTed for a run that ended ``failed`` or ``partial``.
-
-    ``text`` is one human line (Slack shows it as is); ``failures`` lists each failed or
-    partial window of the run. Error messages come redacted of credentials by the clients.
-    """
-    failures = [
-        {
-            "store_code": window.store_code,
-            "pipeline": window.pipeline,
-            "from_date": window.from_date.isoformat(),
-            "to_date": window.to_date.isoformat(),
-            "status": window.status,
-            "error_message": window.error_message,
-        }
-        for result in results
-        for window in result.failed_windows
-    ]
-    crashed = [r for r in results if r.crashed]
-    stores = {(r.store_code, r.pipeline) for r in results if r.pipeline != "plan"}
-    bad = {(f["store_code"], f["pipeline"]) for f in failures} | {
-        (r.store_code, r.pipeline) for r in crashed
-    }
-    details = [
-        f"{f['store_code']} {f['pipeline']} {f['from_date']}..{f['to_date']}: "
-        f"{f['error_message'] or f['status']}"
-        for f in failures[:MAX_TEXT_FAILURES]
-    ] + [f"{r.store_code} {r.pipeline}: crashed: {r.crashed}" for r in crashed][:MAX_TEXT_FAILURES]
-    more = len(failures) + len(crashed) - len(details)
-    text = (
-        f"{RUN_PROFILER} {outcome.overall_status} ({run_env}, {report_date.isoformat()}): "
-        f"{len(bad)} of {len(stores)} stores {outcome.overall_status}"
-        + (" — " + "; ".join(details) if details else f" — {outcome.summary_text}")
-        + (f" (+{more} more)" if more > 0 else "")
-    )
+def _failure(window: sync_log.FailedWindow) -> dict[str, Any]:
     return {
-        "text": " ".join(text.split()),
-        "run_id": outcome.run_id,
+        "store_code": window.store_code,
+        "pipeline": window.pipeline,
+        "from_date": window.from_date.isoformat(),
+        "to_date": window.to_date.isoformat(),
+        "status": window.status,
+        "error_message": window.error_message,
+        "stuck": str(WindowReason.STUCK) in (window.window_reason or "").split(","),
+    }
+
+
+def _stale(status: StoreStatus) -> dict[str, Any]:
+    return {
+        "store_code": status.store.store_code,
+        "pipeline": status.pipeline,
+        "days_behind": status.days_behind,
+        "covered_through": status.covered_through.isoformat() if status.covered_through else None,
+    }
+
+
+def _listed(items: Sequence[str]) -> str:
+    more = len(items) - MAX_TEXT_ITEMS
+    return "; ".join(items[:MAX_TEXT_ITEMS]) + (f" (+{more} more)" if more > 0 else "")
+
+
+def alert_text(payload: dict[str, Any], stores_total: int) -> str:
+    """The one human line (a Slack incoming webhook shows it as is)."""
+    failures = payload["failures"]
+    status = payload["overall_status"]
+    bad = {(f["store_code"], f["pipeline"]) for f in failures}
+    head = (
+        f"{payload['pipeline_name']} {status} ({payload['run_env']}, {payload['report_date']}): "
+        f"{len(bad)} of {stores_total} stores {status}"
+    )
+    details = [
+        f"{f['store_code']} {f['pipeline']} {f['from_date']}..{f['to_date']}"
+        f"{' (stuck)' if f['stuck'] else ''}: {f['error_message'] or f['status']}"
+        for f in failures
+    ]
+    text = head + (f" — {_listed(details)}" if details else f" — {payload['summary_text']}")
+    if payload["stale_stores"]:
+        stale = [
+            f"{s['store_code']} {s['pipeline']} {s['days_behind']} days behind"
+            for s in payload["stale_stores"]
+        ]
+        text += f"; {len(stale)} stale: {_listed(stale)}"
+    return " ".join(text.split())
+
+
+def build_alert(
+    conn: sa.Connection, run_id: str, *, statuses: Sequence[StoreStatus], max_days_behind: int
+) -> dict[str, Any] | None:
+    """The alert of ``run_id``, or ``None`` when the run succeeded (a success posts nothing).
+
+    Args:
+        statuses: the status of the run's stores after it (the freshness check).
+        max_days_behind: a store more days behind than this is named as stale.
+
+    Raises:
+        ValueError: the run has no summary row.
+    """
+    run = run_summaries.get_run(conn, run_id)
+    if run is None:
+        raise ValueError(f"no pipeline_run_summaries row for run {run_id}")
+    if run.overall_status == SUCCESS:
+        return None
+    payload: dict[str, Any] = {
+        "text": "",
+        "run_id": run.run_id,
+        "run_env": run.run_env,
+        "pipeline_name": run.pipeline_name,
+        "overall_status": run.overall_status,
+        "report_date": run.report_date.isoformat(),
+        "summary_text": run.summary_text,
+        "failures": [_failure(w) for w in sync_log.failed_windows_for_run(conn, run_id)],
+        "stale_stores": [_stale(s) for s in statuses if s.days_behind > max_days_behind],
+    }
+    total = max(sync_log.stores_of_run(conn, run_id), len(statuses))
+    payload["text"] = alert_text(payload, total)
+    return payload
+
+
+def not_started_alert(*, run_env: str, report_date: str, problem: str) -> dict[str, Any]:
+    """The alert of a DAG run that failed before its run existed (a refused conf, no CRM URL,
+    no database): nothing was written, but somebody must hear of it."""
+    return {
+        "text": f"{RUN_PROFILER} failed ({run_env}, {report_date}): the run did not start — "
+        f"{' '.join(problem.split())}",
+        "run_id": None,
         "run_env": run_env,
         "pipeline_name": RUN_PROFILER,
-        "overall_status": outcome.overall_status,
-        "report_date": report_date.isoformat(),
-        "summary_text": outcome.summary_text,
-        "failures": failures,
+        "overall_status": "failed",
+        "report_date": report_date,
+        "summary_text": "the run did not start",
+        "failures": [],
+        "stale_stores": [],
     }
-
-
-def needs_alert(outcome: RunOutcome) -> bool:
-    """Whether a run's outcome is alerted: every run that did not end ``success``."""
-    return outcome.overall_status != SUCCESS

@@ -18,8 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from orders_sync.alerts.payload import alert_payload, needs_alert
-from orders_sync.alerts.webhook import send_run_alert
+from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection
 from orders_sync.db.repositories import sync_log
@@ -28,8 +27,11 @@ from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
+from orders_sync.run_profiler.progress import ProgressMeter
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
+from orders_sync.status.coverage import StoreStatus
+from orders_sync.status.load import read_statuses, stale
 
 logger = logging.getLogger(__name__)
 
@@ -52,32 +54,34 @@ class ProfilerRun:
         return sum(1 for result in self.results if result.skipped)
 
 
-def profiler_counters(run_id: str) -> Callable[[sa.Connection], Mapping[str, int]]:
-    """The profiler's own counters for ``summary_text`` (read when the run closes)."""
+class ProfilerCounters:
+    """The profiler's own counters for ``summary_text``, read when the run closes.
 
-    def read(conn: sa.Connection) -> Mapping[str, int]:
-        reasons = sync_log.reason_counts_for_run(conn, run_id)
+    ``settle_windows`` and ``stuck_windows`` of the run, and ``stale_stores``: the selected
+    stores more than ``max_days_behind`` days behind after it (the freshness check). The
+    statuses read for the last are kept, for the alert.
+    """
+
+    def __init__(self, run_id: str, options: ProfilerOptions, today: dt.date) -> None:
+        self.run_id = run_id
+        self.options = options
+        self.today = today
+        self.statuses: list[StoreStatus] = []
+
+    def __call__(self, conn: sa.Connection) -> Mapping[str, int]:
+        reasons = sync_log.reason_counts_for_run(conn, self.run_id)
+        self.statuses = read_statuses(
+            conn,
+            today=self.today,
+            sync_group=self.options.sync_group,
+            store_code=self.options.store_code,
+        )
         counters = {
             "settle_windows": reasons.get(str(WindowReason.SETTLE), 0),
             "stuck_windows": reasons.get(str(WindowReason.STUCK), 0),
+            "stale_stores": len(stale(self.statuses, self.options.max_days_behind)),
         }
         return {name: n for name, n in counters.items() if n}
-
-    return read
-
-
-def alert_if_failed(
-    settings: Settings,
-    outcome: RunOutcome,
-    results: Sequence[JobResult],
-    *,
-    run_env: str,
-    report_date: dt.date,
-) -> None:
-    """After the summary is final: one alert for a run that ended failed or partial."""
-    if needs_alert(outcome):
-        payload = alert_payload(outcome, results, run_env=run_env, report_date=report_date)
-        send_run_alert(settings.alert_webhook_url, payload)
 
 
 def run_job(
@@ -143,23 +147,41 @@ def run_profiler(
             extra={"run_id": run_id},
         )
         results: list[JobResult] = []
+        counters = ProfilerCounters(run_id, options, today)
+        planned = sum(len(job.windows) for job in jobs)
         try:
-            results = _execute(engine, jobs, run_id, options, settings, stop_event, on_window)
+            with ProgressMeter(planned, settings.progress_interval_s, run_id) as meter:
+                results = _execute(
+                    engine, jobs, run_id, options, settings, stop_event, _both(meter, on_window)
+                )
         finally:
             outcome = lifecycle.close_run(
-                engine,
-                run_id,
-                results,
-                interrupted=stop_event.is_set(),
-                more=profiler_counters(run_id),
+                engine, run_id, results, interrupted=stop_event.is_set(), more=counters
             )
-    alert_if_failed(settings, outcome, results, run_env=options.env, report_date=today)
+    alert_run(
+        engine,
+        settings,
+        outcome.run_id,
+        statuses=counters.statuses,
+        max_days_behind=options.max_days_behind,
+    )
     return ProfilerRun(
         outcome=outcome,
         jobs=tuple(jobs),
         results=tuple(results),
         interrupted=stop_event.is_set(),
     )
+
+
+def _both(
+    meter: ProgressMeter, on_window: Callable[[WindowReport], None] | None
+) -> Callable[[WindowReport], None]:
+    def report(window: WindowReport) -> None:
+        meter.on_window(window)
+        if on_window is not None:
+            on_window(window)
+
+    return report
 
 
 def _execute(

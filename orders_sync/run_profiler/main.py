@@ -104,6 +104,14 @@ def build_parser(settings: Settings) -> CommandParser:
         "run after the store's others, still every run (default 2; 0 = never)",
     )
     parser.add_argument(
+        "--max-days-behind",
+        type=int,
+        default=1,
+        metavar="D",
+        help="freshness check: a store more than D days behind after the run is stale, "
+        "counted in the summary and named in alerts (default 1)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan (each window and why it runs); write nothing",
@@ -145,6 +153,7 @@ def _main(argv: Sequence[str] | None) -> int:
         settle_days=args.settle_days,
         dry_run=args.dry_run,
         stuck_after=args.stuck_after,
+        max_days_behind=args.max_days_behind,
     )
     settings = command_settings()
     engine = get_engine(settings)

@@ -32,6 +32,7 @@ class ProfilerOptions:
         settle_days: S, re-fetch covered days once S days after them (0: off).
         dry_run: plan and print, write nothing.
         stuck_after: R, days failed in R distinct runs run last (0: the strict order).
+        max_days_behind: a store more days behind than this at the end of a run is stale.
 
     Raises:
         UsageError: any value that cannot be used (one sentence naming the flag).
@@ -47,6 +48,7 @@ class ProfilerOptions:
     settle_days: int = 0
     dry_run: bool = False
     stuck_after: int = 2
+    max_days_behind: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, str) or not self.env or len(self.env) > MAX_ENV_CHARS:
@@ -68,6 +70,15 @@ class ProfilerOptions:
             raise UsageError(
                 f"--store-code must be 1 to {MAX_STORE_CODE_CHARS} characters, "
                 f"got {self.store_code!r}."
+            )
+        if (
+            isinstance(self.max_days_behind, bool)
+            or not isinstance(self.max_days_behind, int)
+            or self.max_days_behind < 0
+        ):
+            raise UsageError(
+                f"max_days_behind (--max-days-behind) must be a whole number of at least 0, "
+                f"got {self.max_days_behind!r}."
             )
         if not isinstance(self.dry_run, bool):
             raise UsageError(f"dry_run (--dry-run) must be true or false, got {self.dry_run!r}.")

@@ -1,4 +1,4 @@
-"""The table a person sees at the end of a run.
+"""What a person sees of a run: progress lines while it runs, the table at its end.
 
 The line per finished window is logged by the pipelines themselves
 (:mod:`orders_sync.pipelines.logged_window`): text on a terminal, JSON lines otherwise.
@@ -6,11 +6,18 @@ The line per finished window is logged by the pipelines themselves
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from orders_sync.runs.results import WindowReport
+
 if TYPE_CHECKING:
     from orders_sync.run_profiler.execution import ProfilerRun
+
+logger = logging.getLogger(__name__)
 
 _STATUSES = ("success", "partial", "failed", "skipped", "not run")
 
@@ -39,3 +46,73 @@ def render_run_table(run: ProfilerRun) -> str:
     )
     lines.append(f"summary: {run.outcome.summary_text}")
     return "\n".join(lines)
+
+
+class ProgressMeter:
+    """Logs a long run's progress every ``interval_s``: windows done / planned, rows, elapsed,
+    ETA — a text line on a terminal, a JSON log line otherwise (the CLI's log format), and
+    lines in the Airflow task log of a ``sync_store`` task.
+
+    Args:
+        planned: windows planned for the run (or the task).
+        interval_s: seconds between lines.
+        run_id: named on every line.
+    """
+
+    def __init__(self, planned: int, interval_s: float, run_id: str) -> None:
+        self.planned = planned
+        self.interval_s = interval_s
+        self.run_id = run_id
+        self.done = 0
+        self.rows = 0
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="orders_sync-progress", daemon=True)
+
+    def on_window(self, report: WindowReport) -> None:
+        """Count one finished window (an ``on_window`` callback)."""
+        with self._lock:
+            self.done += 1
+            self.rows += report.rows_fetched
+
+    def __enter__(self) -> ProgressMeter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.log()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.log()
+
+    def log(self) -> None:
+        """One progress line now."""
+        with self._lock:
+            done, rows = self.done, self.rows
+        elapsed = time.monotonic() - self._started
+        eta = elapsed / done * (self.planned - done) if done else None
+        logger.info(
+            "progress: %d/%d windows, %d rows, %s elapsed, ETA %s",
+            done,
+            self.planned,
+            rows,
+            _clock(elapsed),
+            _clock(eta) if eta is not None else "?",
+            extra={
+                "run_id": self.run_id,
+                "windows_done": done,
+                "windows_planned": self.planned,
+                "rows_fetched": rows,
+                "elapsed_s": round(elapsed, 1),
+                "eta_s": round(eta, 1) if eta is not None else None,
+            },
+        )
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

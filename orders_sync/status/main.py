@@ -21,13 +21,10 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.db.repositories.coverage import load_coverage
-from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
-from orders_sync.domain import SYNC_GROUP_CHOICES, SYNC_GROUP_PIPELINES, PipelineRef
+from orders_sync.domain import SYNC_GROUP_CHOICES
 from orders_sync.exceptions import UsageError
-from orders_sync.run_profiler.load_plan import select_stores
-from orders_sync.run_profiler.options import ProfilerOptions
-from orders_sync.status.coverage import StoreStatus, store_statuses
+from orders_sync.status.coverage import StoreStatus
+from orders_sync.status.load import read_statuses
 from orders_sync.status.render import render_grid, render_table
 
 FORMATS = ("table", "json")
@@ -52,23 +49,15 @@ def build_parser() -> CommandParser:
 def load_statuses(
     engine: sa.Engine, settings: Settings, *, sync_group: str = "ALL", store_code: str | None = None
 ) -> list[StoreStatus]:
-    """The status of every store the profiler would select (the same filters).
+    """The status of every store the profiler would select (the same filters), today.
 
     Raises:
         UsageError: ``store_code`` names no runnable store of the group.
     """
-    selection = ProfilerOptions(env="status", sync_group=sync_group, store_code=store_code)
-    today = settings.today()
     with engine.connect() as conn:
-        stores = select_stores(conn, selection)
-        ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
-        coverage = load_coverage(
-            conn, pipeline_ids=sorted(ids.values()), store_codes=[s.store_code for s in stores]
+        return read_statuses(
+            conn, today=settings.today(), sync_group=sync_group, store_code=store_code
         )
-    pipelines = {
-        group: PipelineRef(code=code, id=ids[code]) for group, code in SYNC_GROUP_PIPELINES.items()
-    }
-    return store_statuses(stores, pipelines, coverage, today)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

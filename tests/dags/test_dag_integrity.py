@@ -123,6 +123,7 @@ def test_param_defaults_match_the_command_line(dag: dict[str, Any]) -> None:
         "settle_days": 0,
         "dry_run": False,
         "stuck_after": 2,  # interfaces.md "Stuck days": the CLI's --stuck-after default
+        "max_days_behind": 1,
     }
 
 

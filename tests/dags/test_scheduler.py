@@ -282,3 +282,89 @@ def test_cli_and_dag_at_once_keep_each_store_single_flight(
         assert any("skipped_stores" in summary_row(engine, r)["summary_text"] for r in run_ids)
     finally:
         engine.dispose()
+
+
+DOWNSTREAM = "orders_sync_downstream_example"
+
+
+def _asset_events(stack: RunningStack, dag_run_id: str) -> list[dict[str, Any]]:
+    found = stack.api.request(
+        "GET", "/assets/events", params={"source_dag_id": DAG_ID, "source_run_id": dag_run_id}
+    )
+    return list(found["asset_events"])
+
+
+def _downstream_runs(stack: RunningStack) -> list[dict[str, Any]]:
+    return list(stack.api.request("GET", f"/dags/{DOWNSTREAM}/dagRuns")["dag_runs"])
+
+
+def _wait(predicate: Any, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(1)
+    return bool(predicate())
+
+
+def test_asset_events_trigger_the_downstream_dag_and_a_failed_run_alerts_once(
+    stack: RunningStack, db_url: str
+) -> None:
+    from tests.support.receivers import webhook_receiver
+
+    today = _today()
+    engine = sa.create_engine(db_url)
+    with webhook_receiver() as receiver:
+        stack.api.upsert_connections(
+            [{"connection_id": "orders_sync_alerts", "conn_type": "http", "host": receiver.url}]
+        )
+        assert _wait(lambda: stack.api.get_dag(DOWNSTREAM) is not None, 120), "not parsed"
+        stack.api.set_paused(DOWNSTREAM, False)
+        now = pendulum.now(TIMEZONE).replace(microsecond=0).isoformat()
+        _simulator(stack, "clock", {"now": now})  # the source's data stays put between runs
+        try:
+            seed_stores(engine, [("S1", "TD", 40), ("S6", "UC", 40)], today)
+
+            # 1. New rows: asset events for the three tables; the downstream DAG runs once.
+            first, _ = _run(stack, {"window_days": 30})
+            assert first["state"] == "success"
+            events = _asset_events(stack, first["dag_run_id"])
+            assert {e["uri"] for e in events} == {
+                "orders-sync://orders/td_orders",
+                "orders-sync://orders/td_sales",
+                "orders-sync://orders/uc_orders",
+            }
+            [run_id] = profiler_run_ids(engine)
+            td_orders = next(e for e in events if e["uri"].endswith("/td_orders"))
+            assert td_orders["extra"]["run_id"] == run_id
+            assert td_orders["extra"]["rows_inserted"] > 0 and td_orders["extra"]["stores"] == [
+                "S1"
+            ]
+            assert _wait(lambda: len(_downstream_runs(stack)) == 1, 120)
+
+            # 2. The same data again: nothing changed, no event, no downstream run.
+            second, _ = _run(stack, {"window_days": 30})
+            assert second["state"] == "success"
+            assert _asset_events(stack, second["dag_run_id"]) == []
+            assert receiver.posts == []  # successful runs post nothing
+
+            # 3. A failing store: the DAG run fails and alerts exactly once.
+            _simulator(stack, "faults", {"fail_store": {"store_code": "S6", "endpoint": "gst"}})
+            third, _ = _run(stack, {"window_days": 30})
+            assert third["state"] == "failed"
+            [payload] = receiver.wait_for(1, timeout_s=90)
+            time.sleep(5)  # a second alert (one per mapped task) would have arrived by now
+            assert len(receiver.posts) == 1
+            third_run_id = next(r for r in profiler_run_ids(engine) if r != run_id and
+                                summary_row(engine, r)["overall_status"] == "failed")  # fmt: skip
+            assert payload["run_id"] == third_run_id
+            assert [(f["store_code"], f["status"]) for f in payload["failures"]] == [
+                ("S6", "failed")
+            ]
+            assert payload["text"].startswith("orders_sync_run_profiler failed (")
+            assert len(_downstream_runs(stack)) == 1
+        finally:
+            _simulator(stack, "clock", {"real": True})
+            stack.api.set_paused(DOWNSTREAM, True)
+            stack.api.request("DELETE", "/connections/orders_sync_alerts")
+            engine.dispose()

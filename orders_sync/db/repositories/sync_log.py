@@ -130,6 +130,49 @@ def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, s
     return {(str(code), str(status)): int(n) for code, status, n in rows}
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FailedWindow:
+    """A window of a run that ended ``failed`` or ``partial``."""
+
+    store_code: str
+    pipeline: str
+    from_date: dt.date
+    to_date: dt.date
+    status: str
+    error_message: str | None
+    window_reason: str | None
+
+
+def failed_windows_for_run(conn: sa.Connection, run_id: str) -> list[FailedWindow]:
+    """The run's ``failed``/``partial`` windows, by store, pipeline and date."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT l.store_code, p.code, l.from_date, l.to_date, l.status, l.error_message,
+                   l.window_reason
+            FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+            WHERE l.run_id = :run_id AND l.status IN ('failed', 'partial')
+            ORDER BY l.store_code, p.code, l.from_date, l.id
+            """
+        ),
+        {"run_id": run_id},
+    ).all()
+    return [FailedWindow(*row) for row in rows]
+
+
+def stores_of_run(conn: sa.Connection, run_id: str) -> int:
+    """How many distinct (store, pipeline) the run logged a window for."""
+    return int(
+        conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT (pipeline_id, store_code)) FROM orders_sync_log "
+                "WHERE run_id = :run_id"
+            ),
+            {"run_id": run_id},
+        ).scalar_one()
+    )
+
+
 def reason_counts_for_run(conn: sa.Connection, run_id: str) -> dict[str, int]:
     """``{reason: windows}`` of one run, from ``window_reason`` (comma-separated reasons)."""
     rows = conn.execute(

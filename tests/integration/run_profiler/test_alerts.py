@@ -4,9 +4,7 @@ receiver; none on success; a receiver that fails changes nothing but a warning."
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,58 +16,30 @@ from orders_sync.db.engine import get_engine
 from orders_sync.run_profiler.execution import run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
 from tests.support.fixtures import TODAY
+from tests.support.receivers import WebhookReceiver, smtp_server, webhook_receiver
 from tests.support.seeding import Store, seed_stores
 from tests.support.simulation import TD_TOKEN, UC_TOKEN
 
 D1 = TODAY.replace(day=1)
 
 
-class Receiver(http.server.ThreadingHTTPServer):
-    """A webhook receiver on loopback that records every POST and answers ``status``."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.posts: list[tuple[dict[str, str], dict[str, Any]]] = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((dict(self.headers), json.loads(body)))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as server:
+        yield server
 
 
-def _run(settings: Settings, url: str) -> Any:
+def _run(settings: Settings, url: str | None, **changes: Any) -> Any:
     return run_profiler(
         get_engine(settings),
         ProfilerOptions(env="alerttest", window_days=7, max_workers=2),
-        dataclasses.replace(settings, alert_webhook_url=url),
+        dataclasses.replace(settings, alert_webhook_url=url, **changes),
         today=TODAY,
     )
 
 
 def test_a_failed_run_posts_one_alert_with_its_failures(
-    settings: Settings, sim: SimulatorServer, receiver: Receiver
+    settings: Settings, sim: SimulatorServer, receiver: WebhookReceiver
 ) -> None:
     seed_stores(get_engine(settings), [Store("A001", "TD", D1), Store("A002", "TD", D1)])
     sim.faults.fail_store("A002", status=500, endpoint="orders")
@@ -91,7 +61,7 @@ def test_a_failed_run_posts_one_alert_with_its_failures(
 
 
 def test_a_successful_run_posts_nothing(
-    settings: Settings, sim: SimulatorServer, receiver: Receiver
+    settings: Settings, sim: SimulatorServer, receiver: WebhookReceiver
 ) -> None:
     seed_stores(get_engine(settings), [Store("A001", "TD", D1)])
     assert _run(settings, receiver.url).outcome.overall_status == "success"
@@ -102,7 +72,7 @@ def test_a_successful_run_posts_nothing(
 def test_a_failing_receiver_changes_nothing_but_a_warning(
     settings: Settings,
     sim: SimulatorServer,
-    receiver: Receiver,
+    receiver: WebhookReceiver,
     broken: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -117,3 +87,56 @@ def test_a_failing_receiver_changes_nothing_but_a_warning(
     assert any("alert webhook failed" in r.getMessage() for r in caplog.records)
     if broken == "answers-500":
         assert len(receiver.posts) >= 2  # retried
+
+
+def test_the_alert_names_stale_stores_and_counts_them_in_the_summary(
+    settings: Settings, sim: SimulatorServer, receiver: WebhookReceiver
+) -> None:
+    seed_stores(get_engine(settings), [Store("A001", "TD", D1), Store("A002", "TD", D1)])
+    sim.faults.fail_store("A002", status=500, endpoint="orders")  # A002 covers nothing: stale
+
+    result = _run(settings, receiver.url)
+
+    assert "stale_stores=1" in result.outcome.summary_text
+    [(_, payload)] = receiver.posts
+    assert [(s["store_code"], s["days_behind"]) for s in payload["stale_stores"]] == [
+        ("A002", (TODAY - D1).days + 1)
+    ]
+    assert "1 stale: A002 td_orders_sync" in payload["text"]
+
+
+def test_an_e_mail_alert_reaches_a_real_smtp_server(
+    settings: Settings, sim: SimulatorServer
+) -> None:
+    seed_stores(get_engine(settings), [Store("A001", "TD", D1)])
+    sim.faults.fail_store("A001", status=500, endpoint="orders")
+    with smtp_server() as (port, received):
+        result = _run(
+            settings,
+            None,
+            alert_email_to=("ops@example.test", "data@example.test"),
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="orders_sync@example.test",
+        )
+    assert result.outcome.overall_status == "failed"
+    [message] = received
+    assert message["Subject"] == (
+        f"[orders_sync] failed: orders_sync_run_profiler (alerttest, {TODAY.isoformat()})"
+    )
+    assert message["To"] == "ops@example.test, data@example.test"
+    body = message.get_content()  # type: ignore[attr-defined]
+    assert result.outcome.run_id in body and "A001 td_orders_sync" in body
+    assert TD_TOKEN not in body
+
+
+def test_a_dead_smtp_server_changes_nothing_but_a_warning(
+    settings: Settings, sim: SimulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_stores(get_engine(settings), [Store("A001", "TD", D1)])
+    sim.faults.fail_store("A001", status=500, endpoint="orders")
+    result = _run(
+        settings, None, alert_email_to=("ops@example.test",), smtp_host="127.0.0.1", smtp_port=9
+    )
+    assert result.outcome.overall_status == "failed"
+    assert any("alert e-mail" in r.getMessage() for r in caplog.records)

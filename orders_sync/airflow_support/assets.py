@@ -1,0 +1,107 @@
+"""The Assets of the three data tables, and the run's changes that become asset events.
+
+A downstream DAG schedules on fresh orders with the same URIs::
+
+    from airflow.sdk import Asset
+    @dag(schedule=[Asset("orders-sync://orders/td_orders")])
+
+The profiler DAG's ``finish`` task lists the alias :data:`CHANGED_TABLES_ALIAS` in its outlets
+and adds an event for each table whose rows this run inserted or changed — none for a table
+the run left as it was (an unchanged re-fetch writes no row), so a downstream run means new
+data. Airflow is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the DAG file imports this module at parse time: keep it light
+    import sqlalchemy as sa
+
+ASSET_GROUP = "orders_sync"
+CHANGED_TABLES_ALIAS = "orders_sync_changed_tables"
+TABLE_DATE_COLUMNS = {"td_orders": "order_date", "td_sales": "payment_date",
+                      "uc_orders": "invoice_date"}  # fmt: skip
+"""The data tables (interfaces.md) and the date column each one is partitioned by."""
+MAX_STORES_LISTED = 100
+
+
+def asset_uri(table: str) -> str:
+    """The URI of a data table's Asset."""
+    return f"orders-sync://orders/{table}"
+
+
+def data_assets() -> list[Any]:
+    """The three Assets (``airflow.sdk.Asset``), for DAG files."""
+    from airflow.sdk import Asset
+
+    return [Asset(name=t, uri=asset_uri(t), group=ASSET_GROUP) for t in TABLE_DATE_COLUMNS]
+
+
+@dataclasses.dataclass(frozen=True)
+class TableChange:
+    """What one run changed in one data table."""
+
+    table: str
+    rows_inserted: int
+    rows_updated: int
+    stores: tuple[str, ...]
+    from_date: dt.date | None
+    to_date: dt.date | None
+
+    def extra(self, run_id: str) -> dict[str, Any]:
+        """The asset event's extra."""
+        return {
+            "run_id": run_id,
+            "table": self.table,
+            "rows_inserted": self.rows_inserted,
+            "rows_updated": self.rows_updated,
+            "store_count": len(self.stores),
+            "stores": list(self.stores[:MAX_STORES_LISTED]),
+            "from_date": self.from_date.isoformat() if self.from_date else None,
+            "to_date": self.to_date.isoformat() if self.to_date else None,
+        }
+
+
+def changes_of_run(conn: sa.Connection, run_id: str, started_at: dt.datetime) -> list[TableChange]:
+    """Per data table, the rows this run inserted or changed (``last_run_id``), one statement
+    each; tables it did not change are left out."""
+    import sqlalchemy as sa
+
+    changes = []
+    for table, day in TABLE_DATE_COLUMNS.items():
+        inserted, changed, stores, first, last = conn.execute(
+            sa.text(
+                f"""
+                SELECT count(*) FILTER (WHERE first_seen_at >= :started), count(*),
+                       array_agg(DISTINCT store_code), min({day}), max({day})
+                FROM {table} WHERE last_run_id = :run_id
+                """
+            ),
+            {"run_id": run_id, "started": started_at},
+        ).one()
+        if changed:
+            changes.append(
+                TableChange(
+                    table=table,
+                    rows_inserted=int(inserted),
+                    rows_updated=int(changed) - int(inserted),
+                    stores=tuple(sorted(stores or ())),
+                    from_date=first,
+                    to_date=last,
+                )
+            )
+    return changes
+
+
+def emit_asset_events(outlet_events: Any, changes: list[TableChange], run_id: str) -> None:
+    """Add one asset event per changed table through the run's alias."""
+    from airflow.sdk import Asset, AssetAlias
+
+    for change in changes:
+        outlet_events[AssetAlias(CHANGED_TABLES_ALIAS)].add(
+            Asset(name=change.table, uri=asset_uri(change.table), group=ASSET_GROUP),
+            extra=change.extra(run_id),
+        )
