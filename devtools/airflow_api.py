@@ -48,6 +48,15 @@ class AirflowApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """The user name and password this client logs in with."""
+        return self._username, self._password
+
+    def token(self) -> str:
+        """A fresh JWT of this user (``POST /auth/token``)."""
+        return self._login()
+
     # --- plumbing ------------------------------------------------------------------
 
     def _login(self) -> str:

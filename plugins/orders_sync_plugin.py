@@ -1,5 +1,12 @@
-"""orders_sync's Airflow plugin: one log line per finished profiler DAG run.
+"""orders_sync's Airflow plugin: the coverage page, and one log line per finished DAG run.
 
+**Coverage page** (``fastapi_apps`` + ``external_views``): ``/orders_sync/`` in the api-server,
+in the navigation and on the DAG's page — every store + pipeline, sortable, with a day grid
+coloured like Airflow's grid and each failing cell's error
+(:mod:`orders_sync.airflow_support.coverage_app`). It requires Airflow's login: a request
+without a valid Airflow session or token is refused (401/403).
+
+**Listener.**
 A listener on DAG-run state changes (it runs in the scheduler). For
 ``orders_sync_run_profiler`` runs it logs, on one line under the logger ``orders_sync.airflow``,
 the run id, final state, wall time, conf and Airflow's reason — so the scheduler log (and
@@ -48,8 +55,34 @@ def on_dag_run_failed(dag_run: Any, msg: str) -> None:
         log.error(describe_dag_run(dag_run, msg))
 
 
+def _fastapi_apps() -> list[dict[str, Any]]:
+    """The coverage app, where a FastAPI api-server can load it (not in every process)."""
+    try:
+        from orders_sync.airflow_support.coverage_app import URL_PREFIX, create_app
+    except ImportError as exc:  # a process without the API server's dependencies
+        log.debug("orders_sync coverage page not loaded: %s", exc)
+        return []
+    return [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "orders_sync coverage"}]
+
+
 class OrdersSyncPlugin(AirflowPlugin):
-    """Registers the DAG-run listener above."""
+    """Registers the coverage page and the DAG-run listener above."""
 
     name = "orders_sync"
     listeners = [sys.modules[__name__]]
+    fastapi_apps = _fastapi_apps()
+    external_views = [
+        {
+            "name": "Orders coverage",
+            "href": "orders_sync/",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "orders_sync_coverage",
+        },
+        {
+            "name": "Coverage",
+            "href": "orders_sync/",
+            "destination": "dag",
+            "url_route": "orders_sync_dag_coverage",
+        },
+    ]

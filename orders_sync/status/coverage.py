@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orders_sync.db.repositories.coverage import FailingWindow, LogCoverage
+from orders_sync.db.repositories.log_facts import StuckRange
 from orders_sync.domain import DateRange, PipelineRef, StoreRef, merge_ranges, subtract_ranges
 
 
@@ -29,6 +30,7 @@ class StoreStatus:
     failing: tuple[FailingWindow, ...]
     running: tuple[DateRange, ...]
     last_success_at: dt.datetime | None
+    stuck: tuple[StuckRange, ...] = ()
 
     @property
     def missing_days(self) -> int:
@@ -64,6 +66,16 @@ class StoreStatus:
             ],
             "last_success_at": _timestamp(self.last_success_at),
             "running": self.is_running,
+            "stuck": [
+                {
+                    "from_date": s.days.start.isoformat(),
+                    "to_date": s.days.end.isoformat(),
+                    "days": len(s.days),
+                    "attempts": s.attempts,
+                    "since": _timestamp(s.since),
+                }
+                for s in self.stuck
+            ],
         }
 
 
@@ -105,6 +117,7 @@ def store_status(
         failing=failing,
         running=tuple(log.running),
         last_success_at=log.last_success_at,
+        stuck=log.stuck,
     )
 
 

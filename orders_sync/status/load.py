@@ -20,6 +20,7 @@ def read_statuses(
     today: dt.date,
     sync_group: str = "ALL",
     store_code: str | None = None,
+    stuck_after: int = 2,
 ) -> list[StoreStatus]:
     """The status of every store the profiler would select with these filters.
 
@@ -30,7 +31,10 @@ def read_statuses(
     stores = select_stores(conn, selection)
     ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
     coverage = load_coverage(
-        conn, pipeline_ids=sorted(ids.values()), store_codes=[s.store_code for s in stores]
+        conn,
+        pipeline_ids=sorted(ids.values()),
+        store_codes=[s.store_code for s in stores],
+        stuck_after=stuck_after,
     )
     pipelines = {
         group: PipelineRef(code=code, id=ids[code]) for group, code in SYNC_GROUP_PIPELINES.items()

@@ -43,11 +43,23 @@ def build_parser() -> CommandParser:
     parser.add_argument(
         "--days", type=int, metavar="N", help="also a store x day grid of the last N days"
     )
+    parser.add_argument(
+        "--stuck-after",
+        type=int,
+        default=2,
+        metavar="R",
+        help="report days failed in R distinct runs as stuck (default 2, as the profiler)",
+    )
     return parser
 
 
 def load_statuses(
-    engine: sa.Engine, settings: Settings, *, sync_group: str = "ALL", store_code: str | None = None
+    engine: sa.Engine,
+    settings: Settings,
+    *,
+    sync_group: str = "ALL",
+    store_code: str | None = None,
+    stuck_after: int = 2,
 ) -> list[StoreStatus]:
     """The status of every store the profiler would select (the same filters), today.
 
@@ -56,7 +68,11 @@ def load_statuses(
     """
     with engine.connect() as conn:
         return read_statuses(
-            conn, today=settings.today(), sync_group=sync_group, store_code=store_code
+            conn,
+            today=settings.today(),
+            sync_group=sync_group,
+            store_code=store_code,
+            stuck_after=stuck_after,
         )
 
 
@@ -71,11 +87,17 @@ def _main(argv: Sequence[str] | None) -> int:
         raise UsageError(f"--format must be table or json, got {args.format!r}.")
     if args.days is not None and args.days < 1:
         raise UsageError(f"--days must be 1 or more, got {args.days}.")
+    if args.stuck_after < 0:
+        raise UsageError(f"--stuck-after must be 0 or more, got {args.stuck_after}.")
     settings = command_settings()
     engine = get_engine(settings)
     check_connection(engine)
     statuses = load_statuses(
-        engine, settings, sync_group=args.sync_group, store_code=args.store_code
+        engine,
+        settings,
+        sync_group=args.sync_group,
+        store_code=args.store_code,
+        stuck_after=args.stuck_after,
     )
     today = settings.today()
     if args.format == "json":

@@ -33,7 +33,12 @@ def _failure(status: StoreStatus) -> str:
     error = " ".join((latest.error_message or latest.status).split())
     if len(error) > MAX_ERROR_CHARS:
         error = error[: MAX_ERROR_CHARS - 3] + "..."
-    return f"{error} (x{latest.attempts})"
+    stuck = ""
+    if status.stuck:
+        days = sum(len(s.days) for s in status.stuck)
+        since = min(s.since for s in status.stuck).date().isoformat()
+        stuck = f" [stuck: {days} day(s) since {since}, x{max(s.attempts for s in status.stuck)}]"
+    return f"{error} (x{latest.attempts}){stuck}"
 
 
 def render_table(statuses: Sequence[StoreStatus], today: dt.date, timezone: str) -> str:

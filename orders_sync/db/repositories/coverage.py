@@ -2,7 +2,8 @@
 
 Set-based, a fixed number of statements whatever the number of stores: the success islands
 (the same gaps-and-islands SQL as the planner's log facts, so "covered" means one thing), the
-failing windows, the running windows, and the last success per store + pipeline.
+failing windows, the running windows, the last success and the stuck days per store +
+pipeline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.log_facts import Key, covered_islands
+from orders_sync.db.repositories.log_facts import Key, StuckRange, covered_islands, stuck_ranges
 from orders_sync.domain import DateRange
 
 # Per exact window: its latest attempt; failing when that attempt is failed or partial.
@@ -72,17 +73,27 @@ class LogCoverage:
     failing: tuple[FailingWindow, ...] = ()
     running: tuple[DateRange, ...] = ()
     last_success_at: dt.datetime | None = None
+    stuck: tuple[StuckRange, ...] = ()
 
 
 def load_coverage(
-    conn: sa.Connection, *, pipeline_ids: Sequence[int], store_codes: Sequence[str]
+    conn: sa.Connection,
+    *,
+    pipeline_ids: Sequence[int],
+    store_codes: Sequence[str],
+    stuck_after: int = 2,
 ) -> dict[Key, LogCoverage]:
-    """The coverage of every (pipeline_id, store_code) that has any log row."""
+    """The coverage of every (pipeline_id, store_code) that has any log row.
+
+    Args:
+        stuck_after: R of the stuck days (interfaces.md "Stuck days"); 0: none reported.
+    """
     if not pipeline_ids or not store_codes:
         return {}
     params: dict[str, object] = {
         "pipeline_ids": list(pipeline_ids),
         "store_codes": list(store_codes),
+        "stuck_after": stuck_after,
     }
     covered = covered_islands(conn, params)
     failing: dict[Key, list[FailingWindow]] = defaultdict(list)
@@ -95,6 +106,7 @@ def load_coverage(
     running: dict[Key, list[DateRange]] = defaultdict(list)
     for pid, code, first, last in conn.execute(sa.text(_RUNNING_SQL), params):
         running[(int(pid), str(code))].append(DateRange(first, last))
+    stuck = stuck_ranges(conn, params) if stuck_after > 0 else {}
     latest = {
         (int(pid), str(code)): at for pid, code, at in conn.execute(sa.text(_LATEST_SQL), params)
     }
@@ -104,6 +116,7 @@ def load_coverage(
             failing=tuple(failing.get(key, ())),
             running=tuple(running.get(key, ())),
             last_success_at=latest.get(key),
+            stuck=tuple(stuck.get(key, ())),
         )
-        for key in set(covered) | set(failing) | set(running) | set(latest)
+        for key in set(covered) | set(failing) | set(running) | set(latest) | set(stuck)
     }

@@ -9,6 +9,7 @@ come back even with years of daily history.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -78,7 +79,7 @@ WITH failures AS (
       AND COALESCE(error_message, '') NOT LIKE 'abandoned:%'
       AND COALESCE(error_message, '') NOT LIKE 'interrupted:%'
 ), failed_days AS (
-    SELECT f.pipeline_id, f.store_code, f.run_id, CAST(d AS DATE) AS day
+    SELECT f.pipeline_id, f.store_code, f.run_id, f.created_at, CAST(d AS DATE) AS day
     FROM failures f, generate_series(f.from_date, f.to_date, interval '1 day') AS d
     WHERE NOT EXISTS (
         SELECT 1 FROM orders_sync_log s
@@ -87,7 +88,7 @@ WITH failures AS (
           AND s.to_date >= CAST(d AS DATE) AND s.created_at > f.created_at
     )
 )
-SELECT pipeline_id, store_code, day
+SELECT pipeline_id, store_code, day, COUNT(DISTINCT run_id) AS runs, MIN(created_at) AS since
 FROM failed_days
 GROUP BY pipeline_id, store_code, day
 HAVING COUNT(DISTINCT run_id) >= :stuck_after
@@ -95,14 +96,36 @@ ORDER BY pipeline_id, store_code, day
 """
 
 
-def _stuck_days(conn: sa.Connection, params: dict[str, object]) -> dict[Key, list[DateRange]]:
-    stuck: dict[Key, list[DateRange]] = defaultdict(list)
-    for pipeline_id, store_code, day in conn.execute(sa.text(_STUCK_DAYS_SQL), params):
+@dataclasses.dataclass(frozen=True, slots=True)
+class StuckRange:
+    """Consecutive stuck days of one store + pipeline.
+
+    Attributes:
+        days: the days.
+        attempts: the most distinct failing runs of any of its days.
+        since: when the first of those failures started.
+    """
+
+    days: DateRange
+    attempts: int
+    since: dt.datetime
+
+
+def stuck_ranges(conn: sa.Connection, params: dict[str, object]) -> dict[Key, list[StuckRange]]:
+    """The stuck days of every (pipeline_id, store_code) of ``params`` (``pipeline_ids``,
+    ``store_codes``, ``stuck_after``), merged into ranges of consecutive days."""
+    stuck: dict[Key, list[StuckRange]] = defaultdict(list)
+    for pipeline_id, store_code, day, runs, since in conn.execute(sa.text(_STUCK_DAYS_SQL), params):
         ranges = stuck[(int(pipeline_id), str(store_code))]
-        if ranges and ranges[-1].end + dt.timedelta(days=1) == day:
-            ranges[-1] = DateRange(ranges[-1].start, day)
+        last = ranges[-1] if ranges else None
+        if last is not None and last.days.end + dt.timedelta(days=1) == day:
+            ranges[-1] = StuckRange(
+                DateRange(last.days.start, day),
+                max(last.attempts, int(runs)),
+                min(last.since, since),
+            )
         else:
-            ranges.append(DateRange(day, day))
+            ranges.append(StuckRange(DateRange(day, day), int(runs), since))
     return stuck
 
 
@@ -167,7 +190,11 @@ def load_log_facts(
             "LEAST(to_date, CAST((created_at AT TIME ZONE :tz) AS DATE) - :settle_days)",
             params,
         )
-    stuck = _stuck_days(conn, params) if stuck_after > 0 else {}
+    stuck = (
+        {key: [r.days for r in ranges] for key, ranges in stuck_ranges(conn, params).items()}
+        if stuck_after > 0
+        else {}
+    )
     return {
         key: LogFacts(
             last_success_to=covered[key][-1].end if covered.get(key) else None,

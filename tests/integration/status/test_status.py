@@ -131,6 +131,7 @@ def _seed(engine: sa.Engine, stores: list[Store], rows: list[tuple[str, LogRow]]
 def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
     out = dict(entry)
     out["has_success"] = out.pop("last_success_at") is not None
+    out.pop("stuck")  # checked on its own below
     out["failing"] = [
         {k: v for k, v in f.items() if k != "last_attempt_at"} for f in out["failing"]
     ]
@@ -199,3 +200,34 @@ def test_bad_usage_is_one_line_and_exit_2(db_url: str, args: list[str], message:
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_stuck_days_are_reported_with_their_attempts_and_since(db_url: str) -> None:
+    engine = get_engine(Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    today = _today()
+    start = today - dt.timedelta(days=10)
+    first = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
+    seed_stores(engine, [Store("A001", "TD", start)])
+    bad = (today - dt.timedelta(days=4), today - dt.timedelta(days=3))
+    for index in range(3):
+        at = first + dt.timedelta(days=index)
+        seed_log(engine, [LogRow("A001", *bad, "failed", created_at=at, error="orders: boom")],
+                 run_id=f"run-{index}")  # fmt: skip
+    seed_log(engine, [LogRow("A001", start, bad[0] - dt.timedelta(days=1))], run_id="ok")
+
+    [status] = load_statuses(engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    assert status.to_json()["stuck"] == [
+        {
+            "from_date": bad[0].isoformat(),
+            "to_date": bad[1].isoformat(),
+            "days": 2,
+            "attempts": 3,
+            "since": first.isoformat(),
+        }
+    ]
+    [strict] = load_statuses(
+        engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE), stuck_after=4
+    )
+    assert strict.to_json()["stuck"] == []
+    table = _status(db_url)
+    assert "[stuck: 2 day(s) since 2026-11-20, x3]" in table.stdout
