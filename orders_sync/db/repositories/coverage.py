@@ -18,24 +18,29 @@ import sqlalchemy as sa
 from orders_sync.db.repositories.log_facts import Key, StuckRange, covered_islands, stuck_ranges
 from orders_sync.domain import DateRange
 
-# Per exact window: its latest attempt; failing when that attempt is failed or partial.
+# Per exact window with a failed/partial attempt (few): its latest attempt, one index probe
+# each; failing when that attempt is failed or partial.
 _FAILING_SQL = """
-WITH attempts AS (
-    SELECT pipeline_id, store_code, from_date, to_date, status, error_message, updated_at,
-           ROW_NUMBER() OVER (
-               PARTITION BY pipeline_id, store_code, from_date, to_date
-               ORDER BY created_at DESC, id DESC
-           ) AS latest,
-           COUNT(*) FILTER (WHERE status IN ('failed', 'partial')) OVER (
-               PARTITION BY pipeline_id, store_code, from_date, to_date
-           ) AS failures
+WITH bad AS (
+    SELECT pipeline_id, store_code, from_date, to_date, COUNT(*) AS failures
     FROM orders_sync_log
-    WHERE pipeline_id = ANY(:pipeline_ids) AND store_code = ANY(:store_codes)
+    WHERE status IN ('failed', 'partial') AND pipeline_id = ANY(:pipeline_ids)
+      AND store_code = ANY(:store_codes)
+    GROUP BY pipeline_id, store_code, from_date, to_date
 )
-SELECT pipeline_id, store_code, from_date, to_date, status, error_message, failures, updated_at
-FROM attempts
-WHERE latest = 1 AND status IN ('failed', 'partial')
-ORDER BY pipeline_id, store_code, from_date, to_date
+SELECT b.pipeline_id, b.store_code, b.from_date, b.to_date, latest.status,
+       latest.error_message, b.failures, latest.updated_at
+FROM bad b
+CROSS JOIN LATERAL (
+    SELECT l.status, l.error_message, l.updated_at
+    FROM orders_sync_log l
+    WHERE l.pipeline_id = b.pipeline_id AND l.store_code = b.store_code
+      AND l.from_date = b.from_date AND l.to_date = b.to_date
+    ORDER BY l.created_at DESC, l.id DESC
+    LIMIT 1
+) AS latest
+WHERE latest.status IN ('failed', 'partial')
+ORDER BY b.pipeline_id, b.store_code, b.from_date, b.to_date
 """
 
 _LATEST_SQL = """

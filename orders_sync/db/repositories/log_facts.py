@@ -72,15 +72,28 @@ WHERE l.status = 'success'
 # the failures no success covering that day came after; R or more such runs: stuck.
 _STUCK_DAYS_SQL = """
 WITH failures AS (
-    SELECT pipeline_id, store_code, run_id, from_date, to_date, created_at
+    SELECT id, pipeline_id, store_code, run_id, from_date, to_date, created_at
     FROM orders_sync_log
     WHERE status IN ('failed', 'partial') AND pipeline_id = ANY(:pipeline_ids)
       AND store_code = ANY(:store_codes)
       AND COALESCE(error_message, '') NOT LIKE 'abandoned:%'
       AND COALESCE(error_message, '') NOT LIKE 'interrupted:%'
+), repeated AS (
+    -- only stores that failed in R distinct runs at all can have a stuck day
+    SELECT pipeline_id, store_code FROM failures
+    GROUP BY pipeline_id, store_code HAVING COUNT(DISTINCT run_id) >= :stuck_after
+), open_failures AS (
+    -- a failure whose exact window succeeded later is healed whole (one index probe)
+    SELECT f.* FROM failures f JOIN repeated USING (pipeline_id, store_code)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM orders_sync_log s
+        WHERE s.pipeline_id = f.pipeline_id AND s.store_code = f.store_code
+          AND s.from_date = f.from_date AND s.to_date = f.to_date
+          AND s.status = 'success' AND s.created_at > f.created_at
+    )
 ), failed_days AS (
     SELECT f.pipeline_id, f.store_code, f.run_id, f.created_at, CAST(d AS DATE) AS day
-    FROM failures f, generate_series(f.from_date, f.to_date, interval '1 day') AS d
+    FROM open_failures f, generate_series(f.from_date, f.to_date, interval '1 day') AS d
     WHERE NOT EXISTS (
         SELECT 1 FROM orders_sync_log s
         WHERE s.status = 'success' AND s.pipeline_id = f.pipeline_id
