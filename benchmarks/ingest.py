@@ -17,8 +17,8 @@ PostgreSQL (fsync off, like the test server) and prints rows/second and the rati
 Every path starts from the same ``TdOrder`` objects, so each pays its own Python-side
 conversion; the engine is the project's own (``orders_sync.db.engine.get_engine``).
 
-Goals (issue 4): (b) >= 40% of (a); (b) >= 10x (c); (d) at least as fast as (b) with no
-new row versions. Each path runs ``--repeat`` times (interleaved) and its best time
+Goals (issue 13, was 40 % in issue 4): (b) >= 60% of (a), (a) being the faster of a text and
+a binary plain ``COPY``; (b) >= 10x (c); (d) at least as fast as (b) with no new row versions. Each path runs ``--repeat`` times (interleaved) and its best time
 counts, which keeps a busy machine's noise out of the ratios. Exit status 1 only when the
 data is wrong (rows missing, or new row versions on the unchanged re-upsert); a missed
 speed goal is printed, not fatal. Usage::
@@ -122,16 +122,22 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def plain_copy(engine: sa.Engine, by_store: dict[str, list[TdOrder]]) -> int:
-    """(a): one ``COPY`` of every row straight into the table."""
+def plain_copy(
+    engine: sa.Engine, by_store: dict[str, list[TdOrder]], *, binary: bool = False
+) -> int:
+    """(a): one ``COPY`` of every row straight into the table (text, or binary with the
+    column types declared, as the pipeline writes)."""
     columns = (*TD_ORDERS.copy_columns, "last_run_id")
+    options = " (FORMAT BINARY)" if binary else ""
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
         with (
             raw.cursor() as cursor,
-            cursor.copy(f"COPY td_orders ({', '.join(columns)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY td_orders ({', '.join(columns)}) FROM STDIN{options}") as copy,
         ):
+            if binary:
+                copy.set_types(list(TD_ORDERS.types))
             for store, orders in by_store.items():
                 for order in orders:
                     copy.write_row((store, *_VALUES(order), RUN_ID))
@@ -248,7 +254,9 @@ def run(engine: sa.Engine, rows: int, naive_rows: int, repeat: int) -> int:
     for rep in range(1, repeat + 1):
         print(f"repetition {rep} of {repeat} ...", flush=True)
         truncate(engine)
-        timings.record("a", timed(lambda: plain_copy(engine, data))[0])
+        timings.record("a_text", timed(lambda: plain_copy(engine, data))[0])
+        truncate(engine)
+        timings.record("a_binary", timed(lambda: plain_copy(engine, data, binary=True))[0])
         truncate(engine)
         seconds, counts = timed(lambda: pipeline_upsert(engine, data))
         timings.record("b", seconds)
@@ -274,12 +282,14 @@ def run(engine: sa.Engine, rows: int, naive_rows: int, repeat: int) -> int:
         timings.record("c2", timed(lambda: naive_loop(engine, naive))[0])
 
     best = timings.best
+    best["a"] = min(best["a_text"], best["a_binary"])  # the faster plain COPY is the limit
     rate = {path: (naive_n if path.startswith("c") else rows) / best[path] for path in best}
-    goal_a = rate["b"] >= 0.4 * rate["a"]
+    goal_a = rate["b"] >= 0.6 * rate["a"]
     goal_c = rate["b"] >= 10 * rate["c"]
     goal_d = rate["d"] >= rate["b"] and no_new_versions
     labels = {
-        "a": "(a) plain COPY into empty td_orders",
+        "a_text": "(a) plain COPY into empty td_orders, text",
+        "a_binary": "(a) plain COPY into empty td_orders, binary",
         "b": f"(b) pipeline upsert (500-row pages, {DEFAULT_BATCH_ROWS}/transaction)",
         "b1": "(b1) same, one page per transaction",
         "c": "(c) naive executemany INSERT ON CONFLICT",
@@ -289,7 +299,7 @@ def run(engine: sa.Engine, rows: int, naive_rows: int, repeat: int) -> int:
     print()
     print(f"best of {repeat} runs; every path starts from the same TdOrder objects")
     print(f"{'path':<56} {'rows':>9} {'seconds':>8} {'rows/s':>10}")
-    for path in ("a", "b", "b1", "c", "c2", "d"):
+    for path in ("a_text", "a_binary", "b", "b1", "c", "c2", "d"):
         n = naive_n if path.startswith("c") else rows
         print(f"{labels[path]:<56} {n:>9,} {best[path]:>8.2f} {rate[path]:>10,.0f}")
     print()
@@ -299,7 +309,10 @@ def run(engine: sa.Engine, rows: int, naive_rows: int, repeat: int) -> int:
             "transactions as (b)); their rows/s are extrapolated to the full load."
         )
     verdict = {True: "met", False: "MISSED"}
-    print(f"(b)/(a)  = {rate['b'] / rate['a']:6.1%}   goal >= 40%   {verdict[goal_a]}")
+    print(
+        f"(b)/(a)  = {rate['b'] / rate['a']:6.1%}   (a: the faster plain COPY)   goal >= 60%   "
+        f"{verdict[goal_a]}"
+    )
     print(f"(b)/(c)  = {rate['b'] / rate['c']:6.1f}x  goal >= 10x   {verdict[goal_c]}")
     print(f"(b)/(c2) = {rate['b'] / rate['c2']:6.1f}x  (context)")
     print(f"(a)/(c)  = {rate['a'] / rate['c']:6.1f}x  (ceiling of (b)/(c): no upsert beats (a))")
