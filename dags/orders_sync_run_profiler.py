@@ -5,11 +5,21 @@ Auto backfill + continuous refresh of the TD and UC orders pipelines, decided fr
 `orders_sync_log` — the same library calls as `scripts/orders_sync_run_profiler.sh`.
 
 `start` validates the conf and inserts `pipeline_run_summaries` (running) → `plan` reads the
-log and plans every store + pipeline (an empty plan is a successful run) → `sync_store`, one
-mapped task per store + pipeline (labelled `store / pipeline`), runs its windows in order
-under the store's PostgreSQL advisory lock, in pool `orders_sync` → `finish` (all_done)
-writes the run's summary from what `orders_sync_log` recorded → `check` fails the DAG run
-when any window failed or was partial.
+log, plans every store + pipeline (an empty plan is a successful run) and deals the plans
+into batches → `sync_store`, one mapped task per batch, in pool `orders_sync`, runs each plan
+of its batch in turn — its windows in order under the store's PostgreSQL advisory lock, the
+first failed/partial window stopping that store only → `finish` (all_done) writes the run's
+summary from what `orders_sync_log` recorded → `check` fails the DAG run when any window
+failed or was partial, naming the stores.
+
+**Batches.** Up to `4 × max_workers` plans: one per mapped task (labelled
+`A001 / td_orders_sync`). More: `max(4 × max_workers, ceil(plans / 50))` batches, never more
+than `ORDERS_SYNC_MAX_MAPPED_TASKS` (256) and always below `[core] max_map_length`, balanced by
+planned days (longest first to the lightest batch), labelled `A001 … A083 (83 plans)`. The
+plans live in `orders_sync_run_batches` keyed by the run; XCom carries only batch ids. Each
+batch has a deadline grown from its planned work (at most `ORDERS_SYNC_TASK_TIMEOUT`, 4 h):
+past it the window in flight is closed `interrupted` and the next run recovers it; the DAG
+run has a `dagrun_timeout` (`ORDERS_SYNC_DAGRUN_TIMEOUT`, 12 h).
 
 **Workers.** The pool `orders_sync` caps all runs together (the deployment's max-workers);
 a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock slots.
@@ -21,6 +31,7 @@ a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock s
 
 **Connections** `orders_sync_db`, `td_crm`, `uc_crm` when they exist, else the environment
 (`ORDERS_SYNC_DATABASE_URL`, `TD_API_BASE_URL`/`TD_API_TOKEN`, `UC_API_BASE_URL`/`UC_API_TOKEN`).
+
 **Assets.** `finish` emits, through the alias `orders_sync_changed_tables`, one asset event
 per data table the run inserted or changed rows of — `orders-sync://orders/td_orders`,
 `…/td_sales`, `…/uc_orders` — with `run_id`, rows inserted/updated, stores and date range in
@@ -58,6 +69,7 @@ CONFIG = dag_config_from_env()
     start_date=pendulum.datetime(2026, 1, 1, tz=CONFIG.timezone),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=dt.timedelta(seconds=CONFIG.dagrun_timeout_s),
     tags=["orders_sync", "crm", "backfill"],
     doc_md=__doc__,
     default_args={
@@ -142,13 +154,15 @@ def orders_sync_run_profiler() -> None:
     @task(
         pool=POOL_NAME,
         retries=0,
-        map_index_template="{{ task.op_kwargs['job']['store_code'] }} / "
-        "{{ task.op_kwargs['job']['pipeline'] }}",
+        map_index_template="{{ task.op_kwargs['batch']['label'] }}",
+        # a backstop: each batch's own deadline (its planned work, at most the ceiling)
+        # interrupts it first; see orders_sync.airflow_support.deadline
+        execution_timeout=dt.timedelta(seconds=CONFIG.task_timeout_s + 600),
     )
-    def sync_store(job: dict, start_info: dict, ti=None) -> None:
+    def sync_store(batch: dict, start_info: dict, ti=None) -> None:
         from orders_sync.airflow_support import tasks
 
-        tasks.sync_store(job, start_info, ti)
+        tasks.sync_store(batch, start_info, ti)
 
     @task(
         trigger_rule=TriggerRule.ALL_DONE,
@@ -167,7 +181,7 @@ def orders_sync_run_profiler() -> None:
         tasks.check(summary)
 
     start_info = start()
-    synced = sync_store.partial(start_info=start_info).expand(job=plan(start_info))
+    synced = sync_store.partial(start_info=start_info).expand(batch=plan(start_info))
     summary = finish()
     synced >> summary
     check(summary)

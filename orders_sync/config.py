@@ -51,6 +51,10 @@ class Settings:
         smtp_host / smtp_port / smtp_user / smtp_password / smtp_from / smtp_starttls: the
             SMTP server of the e-mail alerts.
         progress_interval_s: seconds between progress lines of a long run.
+        task_timeout_s: the longest a DAG ``sync_store`` task may run (its deadline's ceiling).
+        timeout_per_day_s: a batch's deadline grows by this per planned day.
+        max_mapped_tasks: the most mapped ``sync_store`` instances of a DAG run.
+        dagrun_timeout_s: the longest a DAG run may take.
     """
 
     database_url: str | None = None
@@ -77,6 +81,10 @@ class Settings:
     smtp_from: str = "orders_sync@localhost"
     smtp_starttls: bool = False
     progress_interval_s: float = 5.0
+    task_timeout_s: float = 4 * 3600.0
+    timeout_per_day_s: float = 2.0
+    max_mapped_tasks: int = 256
+    dagrun_timeout_s: float = 12 * 3600.0
 
     def __post_init__(self) -> None:
         try:
@@ -100,6 +108,13 @@ class Settings:
             raise ConfigurationError("ORDERS_SYNC_HTTP_MAX_ATTEMPTS must be 1 or more.")
         if not 0 < self.smtp_port < 65536:
             raise ConfigurationError(f"ORDERS_SYNC_SMTP_PORT={self.smtp_port} is not a port.")
+        if self.task_timeout_s <= 0 or self.dagrun_timeout_s <= 0 or self.timeout_per_day_s < 0:
+            raise ConfigurationError(
+                "ORDERS_SYNC_TASK_TIMEOUT and ORDERS_SYNC_DAGRUN_TIMEOUT must be positive, "
+                "ORDERS_SYNC_TIMEOUT_PER_DAY 0 or more."
+            )
+        if self.max_mapped_tasks < 1:
+            raise ConfigurationError("ORDERS_SYNC_MAX_MAPPED_TASKS must be 1 or more.")
         if self.progress_interval_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_PROGRESS_INTERVAL must be positive.")
         if self.http_timeout_s <= 0:
@@ -191,6 +206,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=(_opt(env, "ORDERS_SYNC_SMTP_STARTTLS") or "").lower()
         in ("1", "true", "yes"),
         progress_interval_s=_float(env, "ORDERS_SYNC_PROGRESS_INTERVAL", 5.0),
+        task_timeout_s=_float(env, "ORDERS_SYNC_TASK_TIMEOUT", 4 * 3600.0),
+        timeout_per_day_s=_float(env, "ORDERS_SYNC_TIMEOUT_PER_DAY", 2.0),
+        max_mapped_tasks=_int(env, "ORDERS_SYNC_MAX_MAPPED_TASKS", 256),
+        dagrun_timeout_s=_float(env, "ORDERS_SYNC_DAGRUN_TIMEOUT", 12 * 3600.0),
     )
 
 

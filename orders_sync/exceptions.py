@@ -21,3 +21,12 @@ class UsageError(OrdersSyncError):
 
 class DatabaseUnavailableError(ConfigurationError):
     """The orders database cannot be reached or refused the credentials."""
+
+
+class RunInterrupted(BaseException):  # noqa: N818 - a stop, like KeyboardInterrupt
+    """The run was stopped from outside the window (a deadline, a stop request).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: no window-level handler treats it as a
+    source failure. The window in flight is closed as ``failed`` with an error message
+    starting ``interrupted:``, which never makes a day stuck; the next run plans it again.
+    """

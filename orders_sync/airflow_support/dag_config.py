@@ -29,6 +29,9 @@ class DagConfig:
         env: default ``env`` param (``ORDERS_SYNC_ENV``).
         max_workers: default ``max_workers`` param (``ORDERS_SYNC_MAX_WORKERS``).
         settle_days: default ``settle_days`` param (``ORDERS_SYNC_SETTLE_DAYS``).
+        task_timeout_s: ``sync_store``'s ceiling (``ORDERS_SYNC_TASK_TIMEOUT``); Airflow's
+            ``execution_timeout`` is a backstop a little above it.
+        dagrun_timeout_s: the DAG's ``dagrun_timeout`` (``ORDERS_SYNC_DAGRUN_TIMEOUT``).
     """
 
     timezone: str
@@ -36,6 +39,8 @@ class DagConfig:
     env: str
     max_workers: int
     settle_days: int
+    task_timeout_s: float = 4 * 3600.0
+    dagrun_timeout_s: float = 12 * 3600.0
 
 
 def dag_config_from_env(env: Mapping[str, str] | None = None) -> DagConfig:
@@ -62,4 +67,6 @@ def dag_config_from_env(env: Mapping[str, str] | None = None) -> DagConfig:
         env=settings.env,
         max_workers=settings.max_workers,
         settle_days=settings.settle_days,
+        task_timeout_s=settings.task_timeout_s,
+        dagrun_timeout_s=settings.dagrun_timeout_s,
     )

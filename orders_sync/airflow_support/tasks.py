@@ -19,6 +19,7 @@ as crashed, and closes the run exactly as the command line does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -29,7 +30,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orders_sync.config import Settings, override_settings
-from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
+from orders_sync.exceptions import (
+    ConfigurationError,
+    DatabaseUnavailableError,
+    RunInterrupted,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from orders_sync.run_profiler.options import ProfilerOptions
@@ -41,7 +47,10 @@ START_TASK = "start"
 FINISH_TASK = "finish"
 PLAN_TASK = "plan"
 SYNC_STORE_TASK = "sync_store"
-JOB_RESULT_KEY = "job_result"
+JOB_RESULTS_KEY = "job_results"
+PLAN_LOG_JOBS = 200
+"""Plans of at most this many jobs are logged in full by the plan task."""
+BAD = ("failed", "partial")
 _RUN_ID_PREFIX = "af-"
 
 
@@ -175,15 +184,28 @@ def _start_today(start_info: Mapping[str, Any], settings: Settings) -> dt.date:
     return dt.date.fromisoformat(raw) if raw else settings.today()
 
 
+def max_map_length() -> int:
+    """Airflow's ``[core] max_map_length`` (read at run time, in the task)."""
+    from airflow.configuration import conf
+
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
 def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The jobs of this run (one per store + pipeline with windows due), as dicts.
+    """Plan the run and store it in batches; return one small reference per batch.
 
     Planned for the run's today (decided by ``start``), so a run that crosses midnight
-    between its tasks still plans the day its summary reports. The plan is logged as
-    ``--dry-run`` prints it. A dry run returns no jobs.
+    between its tasks still plans the day its summary reports. The jobs (one per store +
+    pipeline with windows due) are dealt into batches (:mod:`.batching`) never more than the
+    cap below ``max_map_length``, stored in ``orders_sync_run_batches`` keyed by the run; the
+    mapped ``sync_store`` gets ``{"batch", "label", "plans", "days"}`` — a few bytes whatever
+    the number of stores. The plan is logged as ``--dry-run`` prints it. A dry run returns
+    no batch.
     """
+    from orders_sync.airflow_support.batching import batch_label, mapped_task_cap, plan_batches
     from orders_sync.airflow_support.xcom import job_to_dict
     from orders_sync.db.engine import get_engine
+    from orders_sync.db.repositories import run_batches
     from orders_sync.run_profiler.load_plan import plan_run
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.run_profiler.planning import describe_plan
@@ -192,13 +214,40 @@ def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
         settings = task_settings()
         options = ProfilerOptions.from_dict(start_info["options"])
         today = _start_today(start_info, settings)
-        jobs = plan_run(get_engine(settings), options, settings, today=today)
-    logger.info(
-        "plan for today %s (%s):\n%s", today, settings.pipeline_timezone, describe_plan(jobs)
-    )
+        engine = get_engine(settings)
+        jobs = plan_run(engine, options, settings, today=today)
+    if len(jobs) <= PLAN_LOG_JOBS:
+        logger.info(
+            "plan for today %s (%s):\n%s", today, settings.pipeline_timezone, describe_plan(jobs)
+        )
     if options.dry_run:
+        if len(jobs) > PLAN_LOG_JOBS:
+            logger.info("plan for today %s:\n%s", today, describe_plan(jobs))
         return []
-    return [job_to_dict(job) for job in jobs]
+    cap = mapped_task_cap(settings.max_mapped_tasks, max_map_length())
+    batches = plan_batches(jobs, max_workers=options.max_workers, cap=cap)
+    with engine.begin() as conn:
+        run_batches.save_batches(
+            conn,
+            str(start_info["run_id"]),
+            [(batch_label(batch), [job_to_dict(job) for job in batch]) for batch in batches],
+        )
+    logger.info(
+        "%d job(s), %d window(s) in %d batch(es) (cap %d)",
+        len(jobs),
+        sum(len(job.windows) for job in jobs),
+        len(batches),
+        cap,
+    )
+    return [
+        {
+            "batch": index,
+            "label": batch_label(batch),
+            "plans": len(batch),
+            "days": sum(job.days for job in batch),
+        }
+        for index, batch in enumerate(batches)
+    ]
 
 
 @contextlib.contextmanager
@@ -225,77 +274,135 @@ def _stop_on_sigterm() -> Iterator[threading.Event]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _job_name(job: Mapping[str, Any]) -> tuple[str, str]:
-    return str(job["store_code"]), str(job["pipeline"])
+def sync_store(
+    batch: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskInstanceLike
+) -> None:
+    """Run one batch of store + pipeline plans, one after the other, in one run slot.
 
-
-def sync_store(job: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskInstanceLike) -> None:
-    """Run one store + pipeline's windows in order, under its advisory lock and a run slot.
-
-    The result is pushed under the XCom key ``job_result`` before the verdict, so ``finish``
-    sees failed stores too. A failed or partial window fails the task (no retry: the
-    requirement allows no retry loop within a run — the next run re-plans the window).
-    A store locked by another run is skipped: the task succeeds and says so.
+    Each plan keeps the design card's rules: its windows in order under its store's advisory
+    lock, stopping at its first failed or partial window — and one failing store never stops
+    the other stores of the batch. The batch has a deadline grown from its planned work
+    (:mod:`.deadline`): past it, the window in flight is closed ``interrupted`` and the
+    batch's other plans do not start (the next run plans them again). Every plan's result is
+    pushed under the XCom key ``job_results`` before the verdict, so ``finish`` sees failed
+    stores too. A failed or partial window fails the task (no retry: the requirement allows
+    no retry loop within a run). A store locked by another run is skipped and said so.
     """
+    from orders_sync.airflow_support.deadline import batch_deadline_s, deadline
     from orders_sync.airflow_support.run_slots import run_slot
     from orders_sync.airflow_support.xcom import job_from_dict, job_result_to_dict
     from orders_sync.db.engine import get_engine
+    from orders_sync.db.repositories import run_batches
     from orders_sync.run_profiler.execution import run_job
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.run_profiler.progress import ProgressMeter
+    from orders_sync.runs.results import JobResult
 
     settings = task_settings()
     options = ProfilerOptions.from_dict(start_info["options"])
     run_id = str(start_info["run_id"])
     engine = get_engine(settings)
-    planned = job_from_dict(job)
-
+    with engine.connect() as conn:
+        jobs = [job_from_dict(j) for j in run_batches.load_batch(conn, run_id, int(batch["batch"]))]
+    seconds = batch_deadline_s(
+        jobs, per_day_s=settings.timeout_per_day_s, ceiling_s=settings.task_timeout_s
+    )
+    logger.info("batch %s: %d plan(s), deadline %.0f s", batch["label"], len(jobs), seconds)
+    results: list[JobResult] = []
     with (
         _stop_on_sigterm() as stop,
         run_slot(engine, run_id, options.max_workers),
-        ProgressMeter(len(planned.windows), settings.progress_interval_s, run_id) as meter,
+        ProgressMeter(
+            sum(len(job.windows) for job in jobs), settings.progress_interval_s, run_id
+        ) as meter,
     ):
-        result = run_job(
-            engine,
-            planned,
-            run_id=run_id,
-            options=options,
-            settings=settings,
-            stop_event=stop,
-            on_window=meter.on_window,
-        )
-    ti.xcom_push(key=JOB_RESULT_KEY, value=job_result_to_dict(result))
-    if result.skipped:
-        logger.warning("%s %s skipped: another run holds the store's lock", *_job_name(job))
-    elif result.status != "success":
-        raise _fail(
-            f"{planned.store_code} {planned.pipeline.code}: {result.status} "
-            f"({len(result.windows)} window(s) ran, {result.not_run} not run)"
-        )
+        try:
+            with deadline(seconds, stop):
+                for job in jobs:
+                    try:
+                        results.append(
+                            run_job(
+                                engine,
+                                job,
+                                run_id=run_id,
+                                options=options,
+                                settings=settings,
+                                stop_event=stop,
+                                on_window=meter.on_window,
+                            )
+                        )
+                    except Exception as exc:  # a bug or a dead database: this store only
+                        crashed = f"{type(exc).__name__}: {exc}"
+                        results.append(
+                            JobResult(job.store_code, job.pipeline.code, crashed=crashed)
+                        )
+                    _log_plan(results[-1])
+        except RunInterrupted as exc:  # the deadline, in the middle of a window
+            interrupted = f"interrupted: {exc}"
+            done = {(r.store_code, r.pipeline) for r in results}
+            for job in jobs:
+                if (job.store_code, job.pipeline.code) not in done:
+                    results.append(
+                        JobResult(job.store_code, job.pipeline.code, crashed=interrupted)
+                    )
+                    _log_plan(results[-1])
+    for index, result in enumerate(results):  # plans stopped before they started
+        if result.not_run and not result.windows and stop.is_set() and not result.crashed:
+            results[index] = dataclasses.replace(result, crashed="interrupted: not started")
+    ti.xcom_push(key=JOB_RESULTS_KEY, value=[job_result_to_dict(r) for r in results])
+    skipped = [f"{r.store_code} {r.pipeline}" for r in results if r.skipped]
+    if skipped:
+        logger.warning("skipped (another run holds the store's lock): %s", ", ".join(skipped))
+    bad = [f"{r.store_code} {r.pipeline}: {r.status}" for r in results if r.status in BAD]
+    if bad:
+        raise _fail(f"batch {batch['label']}: {len(bad)} of {len(results)} plan(s) failed: "
+                    + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else ""))  # fmt: skip
 
 
-def _collect_results(ti: TaskInstanceLike) -> tuple[list[JobResult], list[str]]:
-    """Every job's typed result, and the problems to report; a job with none crashed."""
+def _log_plan(result: JobResult) -> None:
+    windows = ", ".join(
+        f"{w.from_date.isoformat()}..{w.to_date.isoformat()} {w.status}" for w in result.windows
+    )
+    extra = f"; crashed: {result.crashed}" if result.crashed else ""
+    extra += f"; {result.not_run} not run" if result.not_run else ""
+    logger.info(
+        "%s %s: %s — %s%s",
+        result.store_code,
+        result.pipeline,
+        result.status,
+        windows or "no window ran",
+        extra,
+        extra={"store_code": result.store_code, "pipeline": result.pipeline},
+    )
+
+
+def _collect_results(
+    ti: TaskInstanceLike, planned: list[tuple[str, str]] | None
+) -> tuple[list[JobResult], list[str]]:
+    """Every job's typed result, and the problems to report; a job with none crashed.
+
+    Args:
+        planned: the run's planned ``(store, pipeline)`` jobs; ``None``: the plan failed.
+    """
     from orders_sync.airflow_support.xcom import job_result_from_dict
     from orders_sync.runs.results import JobResult
 
-    jobs: list[Mapping[str, Any]] | None = ti.xcom_pull(task_ids=PLAN_TASK)
-    results = [
-        job_result_from_dict(r)
-        for r in ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULT_KEY) or []
-    ]
+    pushed = ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULTS_KEY) or []
+    if pushed and isinstance(pushed[0], dict):  # a single mapped instance's list
+        pushed = [pushed]
+    results = [job_result_from_dict(r) for batch in pushed if batch for r in batch]
     problems = [
         f"{r.store_code} {r.pipeline}: crashed: {r.crashed}"
         if r.crashed
         else f"{r.store_code} {r.pipeline}: {r.status}"
         for r in results
-        if r.crashed or r.status in ("failed", "partial")
+        if r.crashed or r.status in BAD
     ]
-    if jobs is None:
+    if planned is None:
         problems.insert(0, "the plan task failed")
         results.append(JobResult("(plan)", "plan", crashed="the plan task failed"))
     reported = {(r.store_code, r.pipeline) for r in results}
-    for store, pipeline in sorted({_job_name(job) for job in jobs or []} - reported):
+    for store, pipeline in sorted(set(planned or []) - reported):
         problems.append(f"{store} {pipeline}: crashed (no result)")
         results.append(JobResult(store, pipeline, crashed="its task ended without a result"))
     return results, problems
@@ -318,7 +425,7 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
     """
     from orders_sync.airflow_support.assets import changes_of_run, emit_asset_events
     from orders_sync.db.engine import get_engine
-    from orders_sync.db.repositories import run_summaries
+    from orders_sync.db.repositories import run_batches, run_summaries
     from orders_sync.run_profiler.execution import ProfilerCounters
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.runs import lifecycle
@@ -339,12 +446,19 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
             "problems": [],
         }
     run_id = str(start_info["run_id"])
-    results, problems = _collect_results(ti)
     settings = task_settings()
+    engine = get_engine(settings)
+    plan_done = ti.xcom_pull(task_ids=PLAN_TASK) is not None
+    with engine.connect() as conn:
+        planned = run_batches.planned_jobs(conn, run_id)
+    if planned is None and plan_done:
+        planned = []  # an empty plan stores no batch
+    results, problems = _collect_results(ti, planned if plan_done else None)
     options = ProfilerOptions.from_dict(start_info["options"])
     counters = ProfilerCounters(run_id, options, _start_today(start_info, settings))
-    engine = get_engine(settings)
     outcome = lifecycle.close_run(engine, run_id, results, more=counters)
+    with engine.begin() as conn:
+        run_batches.delete_batches(conn, run_id)
     if outlet_events is not None:
         with engine.connect() as conn:
             run = run_summaries.get_run(conn, run_id)

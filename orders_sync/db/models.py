@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Money = sa.Numeric(12, 2)
@@ -112,6 +114,22 @@ class OrdersSyncLog(Base):
     rows_inserted: Mapped[int | None] = mapped_column(sa.Integer)
     rows_updated: Mapped[int | None] = mapped_column(sa.Integer)
     duration_ms: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class RunBatch(Base):
+    """One batch of a DAG run's plan (the jobs one mapped ``sync_store`` task runs)."""
+
+    __tablename__ = "orders_sync_run_batches"
+
+    run_id: Mapped[str] = mapped_column(
+        sa.String(64),
+        sa.ForeignKey("pipeline_run_summaries.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    batch_index: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(sa.Text)
+    plans: Mapped[Any] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
 
 
 class RunOwner(Base):

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from orders_sync.db.repositories import sync_log
 from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
+from orders_sync.exceptions import RunInterrupted
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter
 from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
 
@@ -194,9 +195,12 @@ def run_logged_window(
                     break
                 status = PARTIAL
     except BaseException as exc:  # interrupted: do not leave a running row behind
-        _finish(
-            engine, pipeline_id, log_id, result(FAILED, describe_failure("window", exc), log_id)
+        why = (
+            f"interrupted: {exc}"
+            if isinstance(exc, RunInterrupted)
+            else describe_failure("window", exc)
         )
+        _finish(engine, pipeline_id, log_id, result(FAILED, why, log_id))
         raise
     outcome = result(status, error, log_id)
     _finish(engine, pipeline_id, log_id, outcome)

@@ -273,13 +273,20 @@ def test_finish_counts_jobs_without_a_result_as_crashed(
     problems: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from orders_sync.db.repositories import run_batches
+
     monkeypatch.setattr(tasks, "task_settings", get_settings)  # the test's database
     run_id = _start_run(engine)
+    if jobs:  # the plan task stores its batches (here: one job per batch)
+        with engine.begin() as conn:
+            run_batches.save_batches(conn, run_id, [(j["store_code"], [j]) for j in jobs])
+    refs = None if jobs is None else [{"batch": i} for i in range(len(jobs))]
     ti = FakeTI(
         {
             ("start", "return_value"): {"run_id": run_id, "options": {"env": "test"}},
-            ("plan", "return_value"): jobs,
-            ("sync_store", "job_result"): results,
+            ("plan", "return_value"): refs,
+            # one list of job results per mapped batch
+            ("sync_store", "job_results"): [[result] for result in results],
         }
     )
     summary = tasks.finish(ti)

@@ -101,8 +101,10 @@ def test_tasks_wiring_retries_pool_and_trigger_rules(dag: dict[str, Any]) -> Non
     assert tasks["check"]["retries"] == 0
     assert tasks["sync_store"]["type"].endswith("MappedOperator")
     assert tasks["sync_store"]["pool"] == "orders_sync"
-    assert "store_code" in tasks["sync_store"]["map_index_template"]
-    assert "pipeline" in tasks["sync_store"]["map_index_template"]
+    # labelled with what a batch holds: "A001 / td_orders_sync" or "A001 … A083 (83 plans)"
+    assert "['batch']['label']" in tasks["sync_store"]["map_index_template"]
+    assert tasks["sync_store"]["execution_timeout"] is not None  # a backstop of the deadline
+    assert dag["dagrun_timeout"] is not None  # one hung run cannot block the schedule
     assert tasks["finish"]["trigger_rule"] == "all_done"
     assert tasks["check"]["trigger_rule"] == "all_success"
     assert tasks["plan"]["upstream"] == ["start"]

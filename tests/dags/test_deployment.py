@@ -176,7 +176,7 @@ def test_dockerfile_pins_match_requirements() -> None:
     assert pattern is not None
     picked = [line for line in requirements.splitlines() if re.match(pattern.group(1), line)]
     assert [line.split("==")[0] for line in picked] == [
-        "SQLAlchemy", "alembic", "pendulum", "psycopg[binary]", "httpx",
+        "SQLAlchemy", "alembic", "pendulum", "psycopg[binary]", "httpx", "msgspec",
     ]  # fmt: skip
 
 

@@ -78,6 +78,7 @@ def main() -> None:
             "params": {k: params.get_param(k).resolve(suppress_exception=True) for k in params},
             "param_schema": {k: params.get_param(k).schema for k in params},
             "conf_valid": verdicts,
+            "dagrun_timeout": dag.dagrun_timeout,
             "tasks": {
                 task.task_id: {
                     "retries": task.retries,
@@ -86,6 +87,7 @@ def main() -> None:
                     "map_index_template": getattr(task, "map_index_template", None),
                     "upstream": sorted(task.upstream_task_ids),
                     "type": type(task).__name__,
+                    "execution_timeout": getattr(task, "execution_timeout", None),
                 }
                 for task in dag.tasks
             },

@@ -1,0 +1,73 @@
+"""How the DAG maps its plan: batches of store + pipeline jobs, balanced by planned work.
+
+Airflow refuses a mapped input longer than ``[core] max_map_length`` and its scheduler slows
+with thousands of mapped instances, while each mapped task costs about a second of process
+start, DAG parse and connections. So (pure, no I/O):
+
+- a small plan (at most ``4 x max_workers`` jobs) keeps one job per mapped task — the UI shows
+  every store on its own;
+- a larger one is cut into ``max(4 x max_workers, ceil(jobs / 50))`` batches, never more than
+  the cap (``ORDERS_SYNC_MAX_MAPPED_TASKS``, default 256, and always below
+  ``max_map_length``): enough batches that every worker slot stays busy to the end, few enough
+  that the per-task overhead is paid a few times per slot, not once per store;
+- jobs are dealt longest first to the lightest batch (LPT), with their planned days plus a
+  per-job constant as the work, so a store with two years to backfill lands in a batch of its
+  own instead of making a straggler of a batch of small ones.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+
+from orders_sync.domain import Job
+
+BATCHES_PER_WORKER = 4
+JOBS_PER_BATCH = 50
+JOB_OVERHEAD_DAYS = 3
+"""A job's fixed cost (lock, log rows, pipeline set-up) in days of fetching, for balancing."""
+DEFAULT_MAX_MAPPED_TASKS = 256
+
+
+def mapped_task_cap(configured: int, max_map_length: int) -> int:
+    """The most mapped ``sync_store`` instances: the configured cap, always below Airflow's
+    ``max_map_length``."""
+    return max(1, min(configured, max_map_length - 1))
+
+
+def batch_count(jobs: int, *, max_workers: int, cap: int) -> int:
+    """How many batches ``jobs`` jobs become (see the module docstring)."""
+    if jobs == 0:
+        return 0
+    wanted = BATCHES_PER_WORKER * max_workers
+    if jobs <= wanted:
+        return min(jobs, cap)
+    return min(cap, jobs, max(wanted, math.ceil(jobs / JOBS_PER_BATCH)))
+
+
+def job_work(job: Job) -> int:
+    """A job's planned work for balancing: its days plus a per-job constant."""
+    return job.days + JOB_OVERHEAD_DAYS
+
+
+def plan_batches(jobs: Sequence[Job], *, max_workers: int, cap: int) -> list[list[Job]]:
+    """The jobs dealt into balanced batches; each batch's jobs longest first."""
+    count = batch_count(len(jobs), max_workers=max_workers, cap=cap)
+    if count == 0:
+        return []
+    heap = [(0, index) for index in range(count)]
+    batches: list[list[Job]] = [[] for _ in range(count)]
+    for job in sorted(jobs, key=lambda j: (-job_work(j), j.store_code, j.pipeline.code)):
+        work, index = heapq.heappop(heap)
+        batches[index].append(job)
+        heapq.heappush(heap, (work + job_work(job), index))
+    return [batch for batch in batches if batch]
+
+
+def batch_label(batch: Sequence[Job]) -> str:
+    """``A001 / td_orders_sync`` for one job; ``A001 … A083 (83 plans)`` for a batch."""
+    if len(batch) == 1:
+        return f"{batch[0].store_code} / {batch[0].pipeline.code}"
+    codes = sorted(job.store_code for job in batch)
+    return f"{codes[0]} … {codes[-1]} ({len(batch)} plans)"
