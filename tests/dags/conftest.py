@@ -208,6 +208,7 @@ _other_counter = itertools.count()
 
 
 STACK_POOL_SLOTS = 3
+STACK_MAX_MAPPED_TASKS = 4
 
 
 @dataclasses.dataclass
@@ -245,6 +246,8 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         ORDERS_SYNC_DAG_SCHEDULE="none",  # only the runs the tests trigger
         ORDERS_SYNC_TIMEZONE=TIMEZONE,
         ORDERS_SYNC_HTTP_MAX_ATTEMPTS="1",
+        # batching in play: 8 stores become 4 mapped batches (issue 14)
+        ORDERS_SYNC_MAX_MAPPED_TASKS=str(STACK_MAX_MAPPED_TASKS),
         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="600",
     )
     output = state / "airflow_local.out"

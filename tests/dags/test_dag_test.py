@@ -221,3 +221,103 @@ def test_no_orders_database_fails_at_once_and_starts_no_embedded_server(
     states = {ti["task_id"]: ti["state"] for ti in result["tis"]}
     assert states["start"] == "failed"
     assert not (state_dir / "pgdata").exists()
+
+
+def test_more_plans_than_max_map_length_are_batched_and_sync_like_the_cli(
+    sqlite_airflow_home: Path, db_url: str, other_db_url: str, crm: SimulatorServer
+) -> None:
+    """issue 14: 4 stores with ``max_map_length`` 2 (the cap is then one mapped task): every
+    store is synced exactly as the CLI does, the failing store stops after its failed window
+    while the others of its batch finish, the summary is written and the DAG run fails."""
+    today = _today()
+    stores = [*STORES, ("U011", "UC", 90)]
+    _fail_store_from(crm, FAILING, today - dt.timedelta(days=60))
+    dag_engine, cli_engine = sa.create_engine(db_url), sa.create_engine(other_db_url)
+    try:
+        for engine in (dag_engine, cli_engine):
+            seed_stores(engine, stores, today)
+        env = airflow_env(
+            sqlite_airflow_home,
+            ORDERS_SYNC_DATABASE_URL=db_url,
+            AIRFLOW__CORE__MAX_MAP_LENGTH="2",
+            **crm_env(crm),
+        )
+        result = run_probe("run_dag_test.py", [json.dumps(CONF)], env)
+        cli = subprocess.run(
+            [str(REPO / "scripts" / "orders_sync_run_profiler.sh"),
+             "--window-days", "60", "--env", "dagtest", "--max-workers", "2"],
+            env=clean_env(ORDERS_SYNC_DATABASE_URL=other_db_url, ORDERS_SYNC_TIMEZONE=TIMEZONE,
+                          **crm_env(crm)),
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        assert cli.returncode == 1, cli.stderr[-2000:]
+        assert result["state"] == "failed"
+        mapped = [ti for ti in result["tis"] if ti["task_id"] == "sync_store"]
+        assert [(ti["label"], ti["state"]) for ti in mapped] == [
+            ("A001 … U011 (4 plans)", "failed")
+        ]
+        states = {
+            ti["task_id"]: ti["state"] for ti in result["tis"] if ti["task_id"] != "sync_store"
+        }
+        assert states == {"start": "success", "plan": "success", "finish": "success",
+                          "check": "failed"}  # fmt: skip
+        [dag_run_id] = profiler_run_ids(dag_engine)
+        [cli_run_id] = profiler_run_ids(cli_engine)
+        dag_rows, cli_rows = log_rows(dag_engine, dag_run_id), log_rows(cli_engine, cli_run_id)
+        assert dag_rows == cli_rows
+        assert [r["status"] for r in dag_rows if r["store_code"] == FAILING] == [
+            "success",
+            "failed",
+        ]
+        assert {r["store_code"] for r in dag_rows if r["status"] == "success"} == {
+            "A001", "A002", "U010", "U011"
+        }  # fmt: skip
+        dag_summary = summary_row(dag_engine, dag_run_id)
+        assert dag_summary["overall_status"] == "failed"
+        assert dag_summary["summary_text"] == summary_row(cli_engine, cli_run_id)["summary_text"]
+        assert _data_counts(dag_engine) == _data_counts(cli_engine)
+        with dag_engine.connect() as conn:  # the stored plan is gone with the run
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM orders_sync_run_batches")).scalar() == 0
+            )
+    finally:
+        dag_engine.dispose()
+        cli_engine.dispose()
+        dispose_engines()
+
+
+def test_a_hung_store_hits_its_deadline_and_the_next_run_recovers(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    """issue 14: a store whose CRM hangs (every request 20 s) passes its batch's deadline
+    (``ORDERS_SYNC_TASK_TIMEOUT`` 3 s): its window ends ``failed`` (``interrupted: ...``),
+    the run is failed and written; the next run, the CRM healthy again, recovers."""
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, [("A001", "TD", 3)], _today())
+        env = airflow_env(
+            sqlite_airflow_home,
+            ORDERS_SYNC_DATABASE_URL=db_url,
+            ORDERS_SYNC_TASK_TIMEOUT="3",
+            **crm_env(crm),
+        )
+        crm.faults.set_latency(20.0)
+        hung = run_probe("run_dag_test.py", [json.dumps({})], env)
+        crm.faults.set_latency(0.0)
+        assert hung["state"] == "failed"
+        [first] = profiler_run_ids(engine)
+        with engine.connect() as conn:
+            [(status, error)] = conn.execute(
+                sa.text("SELECT status, error_message FROM orders_sync_log WHERE run_id = :r"),
+                {"r": first},
+            ).all()
+        assert status == "failed"
+        assert error.startswith("interrupted: the batch ran past its deadline")
+        assert summary_row(engine, first)["overall_status"] == "failed"
+
+        healed = run_probe("run_dag_test.py", [json.dumps({})], env)
+        assert healed["state"] == "success"
+        second = next(r for r in profiler_run_ids(engine) if r != first)
+        assert {r["status"] for r in log_rows(engine, second)} == {"success"}
+    finally:
+        engine.dispose()
