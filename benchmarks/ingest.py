@@ -3,7 +3,7 @@
 Loads generated TD order rows (default 200,000) into a fresh, throw-away embedded
 PostgreSQL (fsync off, like the test server) and prints rows/second and the ratios of:
 
-(a) plain ``COPY`` into the empty ``td_orders`` — the physical limit here;
+(a) plain ``COPY`` into the empty ``td_orders`` — the physical limit here (text and binary);
 (b) the pipeline's upsert path (``pipelines.page_writer.PageWriter`` over
     ``repositories.orders_data``): 500-row source pages, whole pages batched 5,000 rows
     per transaction, exactly as a window writes them; for context also (b1) one
@@ -18,9 +18,10 @@ Every path starts from the same ``TdOrder`` objects, so each pays its own Python
 conversion; the engine is the project's own (``orders_sync.db.engine.get_engine``).
 
 Goals (issue 13, was 40 % in issue 4): (b) >= 60% of (a), (a) being the faster of a text and
-a binary plain ``COPY``; (b) >= 10x (c); (d) at least as fast as (b) with no new row versions. Each path runs ``--repeat`` times (interleaved) and its best time
-counts, which keeps a busy machine's noise out of the ratios. Exit status 1 only when the
-data is wrong (rows missing, or new row versions on the unchanged re-upsert); a missed
+a binary plain ``COPY``; (b) >= 10x (c); (d) at least as fast as (b) with no new row
+versions. Each path runs ``--repeat`` times (interleaved) and its best time counts, which
+keeps a busy machine's noise out of the ratios. Exit status 1 only when the data is wrong
+(rows missing, or new row versions on the unchanged re-upsert); a missed
 speed goal is printed, not fatal. Usage::
 
     .venv/bin/python benchmarks/ingest.py [--rows 200000] [--naive-rows 20000] [--repeat 3]
