@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint lock airflow stop-db benchmarks browser
+.PHONY: run test install lint lock airflow stop-db benchmarks system-deps
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,14 @@ install: $(STAMP)
 run: $(STAMP)
 	ORDERS_SYNC_SOURCES=$${ORDERS_SYNC_SOURCES:-simulator} $(BIN)/python -m devtools.demo
 
-# The browser test drives Debian's chromium (Playwright's own download is not used).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The tests need two Debian packages: chromium for the browser test (Playwright's own
+# download is not used) and redis-server as the CeleryExecutor test's broker.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium redis-server >/dev/null; }
 
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

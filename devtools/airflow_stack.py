@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,6 +86,9 @@ class StackOptions:
         unpause: unpause the DAG once parsed (its schedule then starts a run).
         durable: ``False`` turns fsync off on a server this stack starts (tests).
         example_dags: also load ``devtools/example_dags/`` (a downstream DAG on the Assets).
+        celery_workers: 0 for the LocalExecutor; N for the CeleryExecutor with a
+            ``redis-server`` broker (Debian's) and N ``airflow celery worker`` processes.
+        worker_concurrency: task slots of each Celery worker.
         extra_env: more variables for every Airflow process (overrides).
     """
 
@@ -100,6 +104,8 @@ class StackOptions:
     unpause: bool = True
     durable: bool = True
     example_dags: bool = False
+    celery_workers: int = 0
+    worker_concurrency: int = 2
     extra_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -161,6 +167,7 @@ class LocalAirflow:
         self.metadata_url = ""
         self.orders_url = ""
         self.simulator_url: str | None = None
+        self.broker_url = ""
         self.env: dict[str, str] = {}
         self._api: AirflowApi | None = None
         self._started_database = False
@@ -214,6 +221,8 @@ class LocalAirflow:
             port = free_port()
         self.api_url = f"http://127.0.0.1:{port}"
         self.password = self._local_secrets()["admin_password"]
+        if options.celery_workers:
+            self._start_broker()
         self.env = self._airflow_env()
         if options.simulator and not self._crm_configured():
             self._start_simulator()
@@ -224,6 +233,16 @@ class LocalAirflow:
             if component == "api-server":
                 args += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
             self._spawn(component, [self._airflow_bin(), *args], self.env)
+        for index in range(1, options.celery_workers + 1):
+            worker_env = dict(self.env, AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()))
+            self._spawn(
+                f"celery-worker-{index}",
+                [self._airflow_bin(), "celery", "worker",
+                 "--concurrency", str(options.worker_concurrency),
+                 "--celery-hostname", f"worker{index}@%h", "--without-mingle",
+                 "--without-gossip"],
+                worker_env,
+            )  # fmt: skip
         self._api = AirflowApi(self.api_url, ADMIN_USER, self.password)
         _wait_until(self._healthy_or_raise, _STARTUP_TIMEOUT_S, "the api-server")
         self.api.upsert_pool(POOL_NAME, options.max_workers, POOL_DESCRIPTION)
@@ -309,6 +328,16 @@ class LocalAirflow:
                 "ORDERS_SYNC_STATE_DIR": str(options.state_dir),
             }
         )
+        if options.celery_workers:
+            result_backend = "db+" + self.metadata_url.replace("postgresql+psycopg2", "postgresql")
+            env.update(
+                {
+                    "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                    "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(options.worker_concurrency),
+                }
+            )
         env.update(options.extra_env)
         env.setdefault("AIRFLOW__CORE__DEFAULT_TIMEZONE", settings_from_env(env).pipeline_timezone)
         return env
@@ -327,6 +356,29 @@ class LocalAirflow:
             if not link.exists():
                 link.symlink_to(source)
         return folder
+
+    def _start_broker(self) -> None:
+        """Debian's ``redis-server`` on a free loopback port, nothing persisted."""
+        redis = shutil.which("redis-server")
+        if redis is None:
+            raise StackError("the CeleryExecutor needs redis-server (apt-get install redis-server)")
+        port = free_port()
+        self._spawn(
+            "redis",
+            [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+             "no", "--dir", str(self.options.airflow_home)],
+            os.environ,
+        )  # fmt: skip
+        self.broker_url = f"redis://127.0.0.1:{port}/0"
+
+        def up() -> bool:
+            self._raise_if_dead()
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            return False
+
+        _wait_until(up, 30, "redis-server")
 
     def _crm_configured(self) -> bool:
         return bool(os.environ.get("TD_API_BASE_URL") and os.environ.get("UC_API_BASE_URL"))
@@ -440,7 +492,7 @@ class LocalAirflow:
         if self._api is not None:
             self._api.close()
             self._api = None
-        order = {"scheduler": 0, "triggerer": 1, "dag-processor": 2, "api-server": 3}
+        order = {"scheduler": 0, "triggerer": 1, "dag-processor": 2, "api-server": 3, "redis": 99}
         running = sorted(self.processes, key=lambda p: order.get(p.name, 9))
         for process in running:
             if process.popen.poll() is None:
