@@ -142,14 +142,46 @@ def main() -> int:
                     timeout=10,
                 ).raise_for_status()
                 cli_s = _run_cli(stack, urls["bench_cli"], args)
+                scheduler_cpu_before = _scheduler_cpu(stack)
                 dag_s, run, tis = _run_dag(stack, conf)
+                scheduler_cpu = _scheduler_cpu(stack) - scheduler_cpu_before
+                largest_xcom = _largest_xcom(stack.metadata_url)
             _report(args, cli_s, dag_s, run, tis, urls)
+            print(
+                f"  scheduler CPU during the DAG run {scheduler_cpu:.1f} s; largest XCom value "
+                f"{largest_xcom:,} bytes"
+            )
         finally:
             from orders_sync.db.engine import dispose_engines
 
             dispose_engines()
             embedded.stop(state)
     return 0
+
+
+def _scheduler_cpu(stack: LocalAirflow) -> float:
+    """CPU seconds of the scheduler process and its children so far."""
+    import psutil
+
+    total = 0.0
+    for process in stack.processes:
+        if process.name == "scheduler":
+            proc = psutil.Process(process.popen.pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def _largest_xcom(metadata_url: str) -> int:
+    """The largest XCom value stored in Airflow's metadata database, in bytes."""
+    engine = sa.create_engine(metadata_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text("SELECT max(octet_length(value::text)) FROM xcom"))
+            return int(found.scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 def _run_cli(stack: LocalAirflow, url: str, args: argparse.Namespace) -> float:
