@@ -120,6 +120,11 @@ class Settings:
         if self.http_timeout_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
 
+    @property
+    def alerts_configured(self) -> bool:
+        """Whether any alert channel (webhook, e-mail) is configured."""
+        return bool(self.alert_webhook_url or self.alert_email_to)
+
     def today(self) -> dt.date:
         """Today's date in ``pipeline_timezone`` — never the database's or UTC's date."""
         return today_in(self.pipeline_timezone)

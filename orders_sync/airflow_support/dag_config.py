@@ -39,8 +39,8 @@ class DagConfig:
     env: str
     max_workers: int
     settle_days: int
-    task_timeout_s: float = 4 * 3600.0
-    dagrun_timeout_s: float = 12 * 3600.0
+    task_timeout_s: float
+    dagrun_timeout_s: float
 
 
 def dag_config_from_env(env: Mapping[str, str] | None = None) -> DagConfig:

@@ -346,9 +346,11 @@ def sync_store(
                         JobResult(job.store_code, job.pipeline.code, crashed=interrupted)
                     )
                     _log_plan(results[-1])
-    for index, result in enumerate(results):  # plans stopped before they started
-        if result.not_run and not result.windows and stop.is_set() and not result.crashed:
-            results[index] = dataclasses.replace(result, crashed="interrupted: not started")
+    for index, result in enumerate(results):  # plans the stop left unfinished, not failed
+        if stop.is_set() and result.not_run and result.status == "success":
+            results[index] = dataclasses.replace(
+                result, crashed=f"interrupted: {result.not_run} window(s) not run"
+            )
     ti.xcom_push(key=JOB_RESULTS_KEY, value=[job_result_to_dict(r) for r in results])
     skipped = [f"{r.store_code} {r.pipeline}" for r in results if r.skipped]
     if skipped:
@@ -500,7 +502,7 @@ def send_dag_run_alert(ti: TaskInstanceLike, params: Mapping[str, Any]) -> dict[
 
     try:
         settings = settings_from_airflow()  # not task_settings: a run with no database alerts too
-        if not settings.alert_webhook_url and not settings.alert_email_to:
+        if not settings.alerts_configured:
             return None
         summary = ti.xcom_pull(task_ids=FINISH_TASK) or {}
         start_info = ti.xcom_pull(task_ids=START_TASK)
@@ -523,6 +525,7 @@ def send_dag_run_alert(ti: TaskInstanceLike, params: Mapping[str, Any]) -> dict[
                 today=_start_today(start_info, settings),
                 sync_group=options.sync_group,
                 store_code=options.store_code,
+                stuck_after=options.stuck_after,
             )
         return alert_run(
             engine,

@@ -35,7 +35,7 @@ def alert_run(
     max_days_behind: int,
 ) -> dict[str, Any] | None:
     """Build the run's alert from the database and send it; ``None`` for a successful run."""
-    if not settings.alert_webhook_url and not settings.alert_email_to:
+    if not settings.alerts_configured:
         return None
     with engine.connect() as conn:
         payload = build_alert(conn, run_id, statuses=statuses, max_days_behind=max_days_behind)

@@ -75,6 +75,7 @@ class ProfilerCounters:
             today=self.today,
             sync_group=self.options.sync_group,
             store_code=self.options.store_code,
+            stuck_after=self.options.stuck_after,
         )
         counters = {
             "settle_windows": reasons.get(str(WindowReason.SETTLE), 0),
