@@ -2,7 +2,8 @@
 
 The DAG's mapped ``sync_store`` tasks run batches of store + pipeline plans; the plans live
 here instead of in XCom, so at any number of stores every XCom value stays a few bytes per
-batch. ``finish`` reads the planned jobs back and deletes the run's rows.
+batch. ``finish`` reads the planned jobs back; a plan is kept a week (it ties each store to
+its mapped task, for the coverage page), then pruned.
 
 Revision ID: 0005
 Revises: 0004

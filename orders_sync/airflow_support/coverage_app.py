@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Query
@@ -44,33 +45,12 @@ def _core_connection(conn_id: str) -> Any:
         return None
 
 
-def _latest_task_urls() -> dict[str, str]:
-    """``{"A001 / td_orders_sync": url}`` of each store's latest mapped ``sync_store`` task."""
-    import sqlalchemy as sa
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    urls: dict[str, str] = {}
-    ti: Any = TaskInstance  # the ORM model's typing is not SQLAlchemy 2's
-    with create_session() as session:
-        rows = session.execute(
-            sa.select(ti.rendered_map_index, ti.run_id, ti.map_index)
-            .where(ti.dag_id == DAG_ID, ti.task_id == "sync_store")
-            .order_by(ti.start_date.desc().nulls_last())
-            .limit(20_000)
-        ).all()
-    for label, run_id, map_index in rows:
-        if label and label not in urls:
-            urls[label] = f"../dags/{DAG_ID}/runs/{run_id}/tasks/sync_store/mapped/{map_index}"
-    return urls
-
-
-def coverage_payload(
-    *, days: int, sync_group: str, store_code: str | None, task_urls: dict[str, str]
-) -> dict[str, Any]:
-    """The page's data: the status JSON, the grid's days and each store's day states."""
+def coverage_payload(*, days: int, sync_group: str, store_code: str | None) -> dict[str, Any]:
+    """The page's data: the status JSON, the grid's days, each store's day states and a link
+    to the mapped ``sync_store`` task of its latest batch (``orders_sync_run_batches``)."""
     from orders_sync.airflow_support.connections import settings_from_airflow
     from orders_sync.db.engine import get_engine
+    from orders_sync.db.repositories.run_batches import latest_batches
     from orders_sync.status.coverage import day_state
     from orders_sync.status.load import read_statuses
 
@@ -78,6 +58,7 @@ def coverage_payload(
     today = settings.today()
     with get_engine(settings).connect() as conn:
         statuses = read_statuses(conn, today=today, sync_group=sync_group, store_code=store_code)
+        batches = latest_batches(conn)
     grid = [today - dt.timedelta(days=i) for i in range(days - 1, -1, -1)]
     stores = []
     for status in statuses:
@@ -86,7 +67,7 @@ def coverage_payload(
             STATE_CODES[day_state(status, day)] if day >= status.store.start_date else " "
             for day in grid
         )
-        entry["task_url"] = task_urls.get(f"{status.store.store_code} / {status.pipeline}")
+        entry["task_url"] = _task_url(batches.get((status.store.store_code, status.pipeline)))
         stores.append(entry)
     return {
         "today": today.isoformat(),
@@ -94,6 +75,15 @@ def coverage_payload(
         "days": [day.isoformat() for day in grid],
         "stores": stores,
     }
+
+
+def _task_url(batch: tuple[str, int] | None) -> str | None:
+    """The Airflow UI address (relative to the page) of a batch's mapped task."""
+    if batch is None:
+        return None
+    owner, index = batch
+    dag_id, _, dag_run_id = owner.partition("/")
+    return f"../dags/{dag_id}/runs/{quote(dag_run_id, safe='')}/tasks/sync_store/mapped/{index}"
 
 
 def create_app() -> FastAPI:
@@ -120,7 +110,6 @@ def create_app() -> FastAPI:
                 days=days,
                 sync_group=sync_group,
                 store_code=store_code or None,
-                task_urls=_latest_task_urls(),
             )
         except OrdersSyncError as exc:
             raise HTTPException(400, str(exc)) from exc

@@ -460,7 +460,7 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
     counters = ProfilerCounters(run_id, options, _start_today(start_info, settings))
     outcome = lifecycle.close_run(engine, run_id, results, more=counters)
     with engine.begin() as conn:
-        run_batches.delete_batches(conn, run_id)
+        run_batches.prune_batches(conn)  # this run's plan stays: the page links its tasks
     if outlet_events is not None:
         with engine.connect() as conn:
             run = run_summaries.get_run(conn, run_id)

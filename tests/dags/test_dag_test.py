@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
 from orders_sync.db.engine import dispose_engines
+from orders_sync.db.repositories import run_batches
 from tests.dags.conftest import (
     REPO,
     TIMEZONE,
@@ -276,10 +277,13 @@ def test_more_plans_than_max_map_length_are_batched_and_sync_like_the_cli(
         assert dag_summary["overall_status"] == "failed"
         assert dag_summary["summary_text"] == summary_row(cli_engine, cli_run_id)["summary_text"]
         assert _data_counts(dag_engine) == _data_counts(cli_engine)
-        with dag_engine.connect() as conn:  # the stored plan is gone with the run
-            assert (
-                conn.execute(sa.text("SELECT count(*) FROM orders_sync_run_batches")).scalar() == 0
-            )
+        with dag_engine.connect() as conn:  # the kept plan ties each store to its mapped task
+            batches = run_batches.latest_batches(conn)
+        owners = {owner for owner, _ in batches.values()}
+        assert len(owners) == 1 and next(iter(owners)).startswith("orders_sync_run_profiler/")
+        assert {(store, index) for (store, _), (_, index) in batches.items()} == {
+            ("A001", 0), ("A002", 0), ("U010", 0), ("U011", 0)
+        }  # fmt: skip
     finally:
         dag_engine.dispose()
         cli_engine.dispose()

@@ -60,6 +60,37 @@ def planned_jobs(conn: sa.Connection, run_id: str) -> list[tuple[str, str]] | No
     return [(str(s), str(p)) for s, p in rows] if exists else None
 
 
-def delete_batches(conn: sa.Connection, run_id: str) -> None:
-    """Forget the run's plan (its jobs' outcomes are in ``orders_sync_log``)."""
-    conn.execute(sa.text("DELETE FROM orders_sync_run_batches WHERE run_id = :r"), {"r": run_id})
+KEEP_DAYS = 7
+"""Plans are kept this long after their run: they tie each store to its mapped task."""
+
+
+def prune_batches(conn: sa.Connection) -> None:
+    """Forget plans older than :data:`KEEP_DAYS` (their outcomes are in ``orders_sync_log``)."""
+    conn.execute(
+        sa.text(
+            "DELETE FROM orders_sync_run_batches "
+            "WHERE created_at < now() - make_interval(days => :days)"
+        ),
+        {"days": KEEP_DAYS},
+    )
+
+
+def latest_batches(conn: sa.Connection) -> dict[tuple[str, str], tuple[str, int]]:
+    """``{(store_code, pipeline): (run owner, batch index)}`` of each store's latest batch.
+
+    The owner of a DAG run's summary is ``<dag_id>/<dag run id>``
+    (``orders_sync_run_owners``), and a batch's index is its mapped task's map index.
+    """
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT DISTINCT ON (p->>'store_code', p->>'pipeline')
+                   p->>'store_code', p->>'pipeline', o.owner, b.batch_index
+            FROM orders_sync_run_batches b
+            JOIN orders_sync_run_owners o ON o.run_id = b.run_id AND o.owner_kind = 'airflow'
+            CROSS JOIN jsonb_array_elements(b.plans) AS p
+            ORDER BY p->>'store_code', p->>'pipeline', b.created_at DESC
+            """
+        )
+    ).all()
+    return {(str(s), str(p)): (str(owner), int(index)) for s, p, owner, index in rows}
