@@ -12,10 +12,12 @@ first failed/partial window stopping that store only → `finish` (all_done) wri
 summary from what `orders_sync_log` recorded → `check` fails the DAG run when any window
 failed or was partial, naming the stores.
 
-**Batches.** Up to `4 × max_workers` plans: one per mapped task (labelled
-`A001 / td_orders_sync`). More: `max(4 × max_workers, ceil(plans / 50))` batches, never more
-than `ORDERS_SYNC_MAX_MAPPED_TASKS` (256) and always below `[core] max_map_length`, balanced by
-planned days (longest first to the lightest batch), labelled `A001 … A083 (83 plans)`. The
+**Batches.** Up to `max_workers` plans: one per mapped task (labelled
+`A001 / td_orders_sync`). More: `max_workers` batches — one wave, each slot busy to the end —
+plus a wave of `max_workers` more for every `max_workers × 250` plans beyond (250 plans a
+batch at most), never more than `ORDERS_SYNC_MAX_MAPPED_TASKS` (256) and always below
+`[core] max_map_length`, balanced by planned days (longest first to the lightest batch),
+labelled `A001 … A083 (83 plans)`. The
 plans live in `orders_sync_run_batches` keyed by the run; XCom carries only batch ids. Each
 batch has a deadline grown from its planned work (at most `ORDERS_SYNC_TASK_TIMEOUT`, 4 h):
 past it the window in flight is closed `interrupted` and the next run recovers it; the DAG

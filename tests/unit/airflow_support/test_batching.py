@@ -26,13 +26,15 @@ def job(code: str, days: int = 1) -> Job:
 
 COUNTS = {
     "empty": (0, 4, 256, 0),
-    "small-one-per-task": (12, 4, 256, 12),
-    "at-the-small-limit": (16, 4, 256, 16),
-    "just-above": (17, 4, 256, 16),
-    "a-thousand-daily": (1000, 4, 256, 20),
-    "ten-thousand": (10_000, 4, 256, 200),
-    "capped": (10_000, 4, 100, 100),
-    "cap-below-small": (12, 4, 3, 3),
+    "one-wave-one-per-task": (4, 4, 256, 4),
+    "fewer-than-the-workers": (3, 8, 256, 3),
+    "one-wave-of-batches": (12, 4, 256, 4),
+    "a-thousand-daily": (1000, 4, 256, 4),
+    "a-second-wave-past-250-per-batch": (1001, 4, 256, 8),
+    "ten-thousand": (10_000, 4, 256, 40),
+    "capped": (10_000, 4, 30, 30),
+    "cap-below-the-workers": (12, 4, 3, 3),
+    "cap-below-one-per-task": (3, 4, 2, 2),
 }
 
 
@@ -54,7 +56,7 @@ def test_the_cap_is_always_below_max_map_length(
 def test_every_job_once_and_batches_balanced_by_planned_work() -> None:
     jobs = [job(f"S{i:03d}", days=1 + i % 3) for i in range(300)] + [job("BIG", days=730)]
     batches = plan_batches(jobs, max_workers=4, cap=256)
-    assert len(batches) == 16
+    assert len(batches) == 4
     flat = [j for batch in batches for j in batch]
     assert sorted(j.store_code for j in flat) == sorted(j.store_code for j in jobs)
     [big] = [batch for batch in batches if any(j.store_code == "BIG" for j in batch)]
