@@ -44,6 +44,8 @@ SYNC_GROUP_CHOICES = (*SYNC_GROUPS, "ALL")
 """``--sync-group`` / conf ``sync_group``."""
 
 ONE_DAY = timedelta(days=1)
+JOB_OVERHEAD_DAYS = 3
+"""A job's fixed cost (lock, log rows, pipeline set-up) in days of fetching (:attr:`Job.work`)."""
 
 
 def shift_day(day: date, days: int) -> date:
@@ -248,3 +250,18 @@ class Job:
     def days(self) -> int:
         """Total number of days the job fetches."""
         return sum(window.days for window in self.windows)
+
+    @property
+    def work(self) -> int:
+        """The job's planned work, for ordering and balancing: its days plus a constant for
+        its fixed cost (lock, log rows, pipeline set-up), in days of fetching."""
+        return self.days + JOB_OVERHEAD_DAYS
+
+
+def longest_first(jobs: Sequence[Job]) -> list[Job]:
+    """``jobs`` by planned work, longest first (ties keep their order).
+
+    Parallel workers that take the longest jobs first finish together (LPT): a new store
+    with two years to backfill starts at once instead of last, as the run's straggler.
+    """
+    return sorted(jobs, key=lambda job: -job.work)

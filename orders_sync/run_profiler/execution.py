@@ -22,7 +22,7 @@ from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import RUN_PROFILER, Job
+from orders_sync.domain import RUN_PROFILER, Job, longest_first
 from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
@@ -209,7 +209,7 @@ def _execute(
             stop_event=stop_event,
             on_window=on_window,
         ): job
-        for job in jobs
+        for job in longest_first(jobs)
     }
 
     def collect(done: set[futures.Future[JobResult]]) -> None:

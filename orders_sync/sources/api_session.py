@@ -8,8 +8,10 @@ out of every message it raises.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +34,17 @@ from orders_sync.sources.retry import RetryPolicy, send_with_retry
 logger = logging.getLogger(__name__)
 
 _MAX_ERROR_TEXT = 300
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process's one TLS context (httpx's defaults: certifi's CAs, ``SSL_CERT_FILE``).
+
+    Building one loads the CA bundle: ~35 ms of CPU under the GIL, which every
+    ``httpx.Client`` pays unless given a context — once per store + pipeline job before this
+    (``benchmarks/parallel.py``). A context is safe to share between clients and threads.
+    """
+    return httpx.create_ssl_context()
 
 
 class ApiSession:
@@ -86,6 +99,7 @@ class ApiSession:
             timeout=httpx.Timeout(timeout_s),
             transport=transport,
             follow_redirects=False,
+            verify=shared_ssl_context(),
         )
 
     @property

@@ -9,7 +9,6 @@ import pytest
 from orders_sync.airflow_support.batching import (
     batch_count,
     batch_label,
-    job_work,
     mapped_task_cap,
     plan_batches,
 )
@@ -61,8 +60,8 @@ def test_every_job_once_and_batches_balanced_by_planned_work() -> None:
     assert sorted(j.store_code for j in flat) == sorted(j.store_code for j in jobs)
     [big] = [batch for batch in batches if any(j.store_code == "BIG" for j in batch)]
     assert len(big) == 1  # a long backfill is no straggler inside a batch of small ones
-    small = [sum(job_work(j) for j in batch) for batch in batches if batch is not big]
-    assert max(small) - min(small) <= max(job_work(j) for j in jobs if j.store_code != "BIG")
+    small = [sum(j.work for j in batch) for batch in batches if batch is not big]
+    assert max(small) - min(small) <= max(j.work for j in jobs if j.store_code != "BIG")
 
 
 def test_batches_stay_under_the_cap() -> None:

@@ -518,3 +518,15 @@ def test_huge_options_clamp_instead_of_overflowing(
     facts = LogFacts(d(5), frozenset({(d(1), d(5))}), (DateRange(d(1), d(5)),))
     job = plan_store(StoreRef("S001", "TD", None, d(1)), TD, facts, d(10), options)
     assert job is not None and job.windows == expected
+
+
+def test_workers_take_the_longest_jobs_first_ties_in_plan_order() -> None:
+    from orders_sync.domain import longest_first
+
+    def job(code: str, days: int) -> Job:
+        window = PlannedWindow(d(1), date.fromordinal(d(1).toordinal() + days - 1), (MISSING,))
+        return Job(code, None, TD, (window,))
+
+    jobs = [job("A", 2), job("B", 730), job("C", 2), job("D", 90)]
+    assert [j.store_code for j in longest_first(jobs)] == ["B", "D", "A", "C"]
+    assert [j.work for j in jobs] == [5, 733, 5, 93]
