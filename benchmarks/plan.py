@@ -49,7 +49,7 @@ def build_history(engine: sa.Engine, stores: int, years: int) -> int:
                 """
                 INSERT INTO store_master
                     (store_code, store_name, sync_group, cost_center, start_date, is_active)
-                SELECT 'S' || lpad(n::text, 4, '0'), 'bench store ' || n,
+                SELECT 'S' || lpad(n::text, 5, '0'), 'bench store ' || n,
                        CASE WHEN n % 2 = 0 THEN 'TD' ELSE 'UC' END, 'CC' || (n % 50),
                        CAST(:start AS DATE) + (n % 7), true
                 FROM generate_series(1, :stores) AS n
