@@ -15,8 +15,9 @@ scheduler and api-server run pays ~3.5 s of one-time start-up that no later run 
 prints both wall times (the DAG's: trigger to the run's recorded end), checks both wrote the
 same windows and statuses, and breaks Airflow's overhead down:
 
-- per mapped task: the ``sync_store`` task instance's duration minus the time its store's
-  windows took (from ``orders_sync_log``): process start, DAG parse, connections, slot;
+- per mapped task: the ``sync_store`` task instance's duration minus the time its stores'
+  windows took (from ``orders_sync_log``): process start, DAG parse, connections, slot, and
+  per plan of its batch the store lock, pipeline set-up and log rows;
 - fixed per run: ``start``, ``plan``, ``finish``, ``check`` and the scheduling gaps.
 """
 
@@ -179,9 +180,11 @@ def main() -> int:
 
 
 def _stack_env(args: argparse.Namespace) -> dict[str, str]:
-    env = {"ORDERS_SYNC_DAG_SCHEDULE": "none", "ORDERS_SYNC_TIMEZONE": TIMEZONE}
-    env["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] = str(args.scheduler_idle_sleep)
-    return env
+    return {
+        "ORDERS_SYNC_DAG_SCHEDULE": "none",
+        "ORDERS_SYNC_TIMEZONE": TIMEZONE,
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": str(args.scheduler_idle_sleep),
+    }
 
 
 def _scheduler_cpu(stack: LocalAirflow) -> float:

@@ -28,7 +28,7 @@ import heapq
 import math
 from collections.abc import Sequence
 
-from orders_sync.domain import Job
+from orders_sync.domain import Job, longest_first
 
 MAX_JOBS_PER_BATCH = 250
 """A batch holds at most this many jobs (unless the cap forces more)."""
@@ -58,7 +58,7 @@ def plan_batches(jobs: Sequence[Job], *, max_workers: int, cap: int) -> list[lis
         return []
     heap = [(0, index) for index in range(count)]
     batches: list[list[Job]] = [[] for _ in range(count)]
-    for job in sorted(jobs, key=lambda j: (-j.work, j.store_code, j.pipeline.code)):
+    for job in longest_first(sorted(jobs, key=lambda j: (j.store_code, j.pipeline.code))):
         work, index = heapq.heappop(heap)
         batches[index].append(job)
         heapq.heappush(heap, (work + job.work, index))
