@@ -56,10 +56,11 @@ import sqlalchemy as sa  # noqa: E402
 from devtools import embedded_postgres as embedded  # noqa: E402
 from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
-from orders_sync.domain import longest_first  # noqa: E402
+from orders_sync.domain import Job  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler  # noqa: E402
 from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
+from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 
@@ -71,6 +72,7 @@ SCALING_GOAL = 1.15
 OVERHEAD_GOAL_MS = 20.0
 OVERHEAD_WINDOWS = 60
 TOKEN = "benchmark-token"
+POOL_CONNECTIONS = 30  # as the command line's engine: pool 10 + overflow 20
 DATA_TABLES = ("orders_sync_log", "pipeline_run_summaries", "td_orders", "td_sales", "uc_orders")
 
 
@@ -214,7 +216,7 @@ class Scaling:
     wall_s: float
     ideal_s: float
     floor_s: float  # best achievable with 12 equal jobs
-    list_s: float  # the executor's own schedule of the 1-worker job times (no contention)
+    list_s: float  # the executor's own schedule of the 1-worker window times (no contention)
     cpu_s: float  # CPU time of this process during the run (all its threads)
     all_cpu_s: float  # this process + the simulator process + PostgreSQL
 
@@ -236,13 +238,28 @@ class Scaling:
         return self.wall_s / self.list_s
 
 
-def list_schedule_s(job_seconds: Sequence[float], workers: int) -> float:
-    """When the last of the jobs ends if each, in order, goes to the first free worker and
-    takes what it took alone: the executor's imbalance with no contention at all."""
-    free = [0.0] * workers
-    for seconds in job_seconds:
-        heapq.heapreplace(free, free[0] + seconds)
-    return max(free)
+def list_schedule_s(
+    jobs: Sequence[Job], window_seconds: dict[tuple[str, int], float], workers: int
+) -> float:
+    """When the last window ends if the executor's :class:`WindowQueue` deals them to
+    ``workers`` and each takes what it took alone: the schedule's own imbalance with no
+    contention at all. ``window_seconds``: (store, window index) -> its 1-worker seconds."""
+    queue = WindowQueue(jobs, limit=open_limit(workers, POOL_CONNECTIONS))
+    clock = 0.0
+    running: list[tuple[float, int, int]] = []  # (ends at, job index, window index)
+    runs = [0] * len(queue.jobs)
+    while True:
+        while len(running) < workers and (index := queue.take()) is not None:
+            took = window_seconds[(queue.jobs[index].store_code, runs[index])]
+            heapq.heappush(running, (clock + took, index, runs[index]))
+        if not running:
+            return clock
+        clock, index, window = heapq.heappop(running)
+        runs[index] = window + 1
+        if runs[index] < len(queue.jobs[index].windows):
+            queue.window_done(index)
+        else:
+            queue.job_done(index)
 
 
 def measure_scaling(
@@ -258,7 +275,8 @@ def measure_scaling(
     seed_stores(engine, codes, today - dt.timedelta(days=window_days * WINDOWS_PER_STORE - 1))
     timed_run(engine, settings, today, window_days=window_days, max_workers=8)  # warm-up
     walls: dict[int, float] = {}
-    job_seconds: list[list[float]] = []
+    window_seconds: list[dict[tuple[str, int], float]] = []
+    jobs: Sequence[Job] = ()
     cpus: dict[int, float] = {}
     all_cpus: dict[int, float] = {}
     for workers in WORKERS:
@@ -278,25 +296,27 @@ def measure_scaling(
             assert windows == STORES * WINDOWS_PER_STORE, windows
             assert sim.in_flight_max() <= workers, (sim.in_flight_max(), workers)
             samples.append(wall)
-            if workers == 1:  # each job's time alone, in the order the executor takes them
-                took = {(r.store_code, r.pipeline): sum(w.duration_s for w in r.windows)
-                        for r in run.results}  # fmt: skip
-                job_seconds.append(
-                    [took[(j.store_code, j.pipeline.code)] for j in longest_first(run.jobs)]
-                )
+            if workers == 1:  # each window's time alone
+                jobs = run.jobs
+                window_seconds.append(
+                    {(r.store_code, i): w.duration_s for r in run.results
+                     for i, w in enumerate(r.windows)}
+                )  # fmt: skip
         walls[workers] = statistics.median(samples)
         cpus[workers] = statistics.median(cpu_samples)
         all_cpus[workers] = statistics.median(all_samples)
         print(f"  {workers} worker(s): {walls[workers]:.2f}s", flush=True)
     work = walls[1]
-    alone = [statistics.median(times) for times in zip(*job_seconds, strict=True)]
+    alone = {
+        key: statistics.median(rep[key] for rep in window_seconds) for key in window_seconds[0]
+    }
     return [
         Scaling(
             workers=m,
             wall_s=walls[m],
             ideal_s=work / m,
             floor_s=work * math.ceil(STORES / m) / STORES,
-            list_s=list_schedule_s(alone, m) * work / sum(alone),
+            list_s=list_schedule_s(jobs, alone, m) * work / sum(alone.values()),
             cpu_s=cpus[m],
             all_cpu_s=all_cpus[m],
         )
@@ -452,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with embedded.throwaway_server("orders_sync_bench_") as server:
         state = server.pgdata.parent
         url = server.url()
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=POOL_CONNECTIONS - 10)
         latency_s = args.latency_ms / 1000
         print(
             f"scaling: {STORES} TD stores x {WINDOWS_PER_STORE} windows of {args.window_days}"
@@ -496,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(python CPU: the profiler process's CPU time, its threads share one GIL; all CPU: "
         "plus the simulator process and PostgreSQL; CPU floor: all CPU / CPUs, the wall time "
         "below which no number of workers can go on this machine; list floor: the stores' "
-        "1-worker job times dealt, in the executor's order, to the first free worker — what "
+        "1-worker window times dealt by the executor's window queue to free workers — what "
         "unequal stores cost with no contention at all, scaled to the 1-worker wall)"
     )
     print(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from orders_sync.config import Settings, get_settings
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError
 
+UNBOUNDED_POOL = 1000
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -75,6 +76,16 @@ def get_engine(settings: Settings | None = None) -> Engine:
             )
             _engines[url] = engine
     return engine
+
+
+def pool_connections(engine: Engine) -> int:
+    """The most connections ``engine`` hands out at once: its pool's size plus overflow
+    (unbounded pools and pools without a limit count as 1,000)."""
+    pool = engine.pool
+    if not isinstance(pool, sa.pool.QueuePool):
+        return UNBOUNDED_POOL
+    overflow = int(getattr(pool, "_max_overflow", 0))  # QueuePool has no public reader
+    return UNBOUNDED_POOL if overflow < 0 else pool.size() + overflow
 
 
 def dispose_engines() -> None:

@@ -2,15 +2,17 @@
 
 Locks are session-level and held on a dedicated connection for the whole job, so they
 vanish with the connection if the process dies (kill -9, OOM, a lost worker): nothing is
-ever left locked. Keys are derived stably from names (BLAKE2b, not PostgreSQL's
-``hashtext``, whose output may change between major versions).
+ever left locked. A job's store lock and its run's shared liveness lock share one
+connection (``with_shared``), so an open job costs one database session. Keys are derived
+stably from names (BLAKE2b, not PostgreSQL's ``hashtext``, whose output may change between
+major versions).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -45,12 +47,19 @@ def run_lock_key(run_id: str) -> int:
 
 
 class HeldLock:
-    """An advisory lock taken (or not) on a connection of its own; truthy when held."""
+    """An advisory lock taken (or not) on a connection of its own; truthy when held.
 
-    def __init__(self, engine: sa.Engine, key: int, *, shared: bool) -> None:
+    ``with_shared`` keys are taken in shared mode on the same connection first, whatever
+    becomes of ``key``, and released with it.
+    """
+
+    def __init__(
+        self, engine: sa.Engine, key: int, *, shared: bool, with_shared: Sequence[int] = ()
+    ) -> None:
         self._engine = engine
         self._key = key
         self._suffix = "_shared" if shared else ""
+        self._with_shared = tuple(with_shared)
         self._conn: sa.Connection | None = None
         self.acquired = self._try()
 
@@ -59,6 +68,8 @@ class HeldLock:
 
     def _try(self) -> bool:
         self._conn = self._engine.connect()
+        for key in self._with_shared:
+            self._conn.execute(sa.text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": key})
         acquired = bool(
             self._conn.execute(
                 sa.text(f"SELECT pg_try_advisory_lock{self._suffix}(:k)"), {"k": self._key}
@@ -95,21 +106,28 @@ class HeldLock:
                 self._conn.execute(
                     sa.text(f"SELECT pg_advisory_unlock{self._suffix}(:k)"), {"k": self._key}
                 )
-                self._conn.commit()
+            for key in self._with_shared:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
+            self._conn.commit()
         with contextlib.suppress(sa.exc.DBAPIError):
             self._conn.close()
         self._conn = None
 
 
 @contextlib.contextmanager
-def advisory_lock(engine: sa.Engine, key: int, *, shared: bool = False) -> Iterator[HeldLock]:
+def advisory_lock(
+    engine: sa.Engine, key: int, *, shared: bool = False, with_shared: Sequence[int] = ()
+) -> Iterator[HeldLock]:
     """Try to take session-level advisory lock ``key`` on a connection of its own.
+
+    Args:
+        with_shared: keys taken in shared mode on the same connection for the block too.
 
     Yields:
         A :class:`HeldLock`, truthy while the lock is held and falsy when another session
         holds it (the caller must then not do the locked work).
     """
-    lock = HeldLock(engine, key, shared=shared)
+    lock = HeldLock(engine, key, shared=shared, with_shared=with_shared)
     try:
         yield lock
     finally:

@@ -1,10 +1,12 @@
 """One profiler run on the command line: plan, open the run, jobs in parallel, close it.
 
-Threads are enough: the work is HTTP and database I/O. At most ``max_workers`` jobs run at
-once, each under its store's claim (:func:`orders_sync.runs.lifecycle.run_job`), so a store
-never runs twice at once, in this process or any other. A stop request (SIGINT/SIGTERM)
-stops every job before its next window; windows still in flight after a short grace are
-closed as failed (``interrupted``) and the run's summary is written.
+Threads are enough: the work is HTTP and database I/O. At most ``max_workers`` windows run at
+once; each store's windows run in order, one at a time, under its store's claim
+(:func:`orders_sync.runs.lifecycle.job_steps`), so a store never runs twice at once, in this
+process or any other. Which store's window a free worker takes next is the
+:class:`~orders_sync.run_profiler.window_queue.WindowQueue`'s choice. A stop request
+(SIGINT/SIGTERM) stops every job before its next window; windows still in flight after a
+short grace are closed as failed (``interrupted``) and the run's summary is written.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import sqlalchemy as sa
 
 from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
-from orders_sync.db.engine import check_connection
+from orders_sync.db.engine import check_connection, pool_connections
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import RUN_PROFILER, Job, longest_first
+from orders_sync.domain import RUN_PROFILER, SUCCESS, Job
 from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
 from orders_sync.run_profiler.progress import ProgressMeter
+from orders_sync.run_profiler.window_queue import WindowQueue, open_limit
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
 from orders_sync.status.coverage import StoreStatus
@@ -85,6 +88,29 @@ class ProfilerCounters:
         return {name: n for name, n in counters.items() if n}
 
 
+def job_steps(
+    engine: sa.Engine,
+    job: Job,
+    *,
+    run_id: str,
+    options: ProfilerOptions,
+    settings: Settings,
+    stop_event: threading.Event | None = None,
+) -> lifecycle.JobSteps:
+    """One profiler job a window at a time: its pipeline opened from the settings for the
+    job's life, its windows run by the lifecycle (:func:`lifecycle.job_steps`)."""
+    if stop_event is not None and stop_event.is_set():
+        return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
+    with open_pipeline(
+        job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
+    ) as pipeline:
+        return (
+            yield from lifecycle.job_steps(
+                engine, job, pipeline, run_id=run_id, run_env=options.env, stop_event=stop_event
+            )
+        )
+
+
 def run_job(
     engine: sa.Engine,
     job: Job,
@@ -95,21 +121,13 @@ def run_job(
     stop_event: threading.Event | None = None,
     on_window: Callable[[WindowReport], None] | None = None,
 ) -> JobResult:
-    """One profiler job: its pipeline opened from the settings, run by the lifecycle."""
-    if stop_event is not None and stop_event.is_set():
-        return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
-    with open_pipeline(
-        job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
-    ) as pipeline:
-        return lifecycle.run_job(
-            engine,
-            job,
-            pipeline,
-            run_id=run_id,
-            run_env=options.env,
-            stop_event=stop_event,
-            on_window=on_window,
-        )
+    """One profiler job from its first window to its last, in the caller's thread."""
+    return lifecycle.finish_job(
+        job_steps(
+            engine, job, run_id=run_id, options=options, settings=settings, stop_event=stop_event
+        ),
+        on_window,
+    )
 
 
 def run_profiler(
@@ -194,54 +212,103 @@ def _execute(
     stop_event: threading.Event,
     on_window: Callable[[WindowReport], None] | None,
 ) -> list[JobResult]:
+    """Run the jobs' windows on ``max_workers`` threads, dealt by a :class:`WindowQueue`.
+
+    Only this thread touches the queue; a job's steps are taken by one worker at a time.
+    """
+    queue = WindowQueue(jobs, limit=open_limit(options.max_workers, pool_connections(engine)))
+    steps: dict[int, lifecycle.JobSteps] = {}
+    running: dict[futures.Future[JobResult | None], int] = {}
     results: list[JobResult] = []
     pool = futures.ThreadPoolExecutor(
         max_workers=options.max_workers, thread_name_prefix="orders_sync"
     )
-    pending = {
-        pool.submit(
-            run_job,
-            engine,
-            job,
-            run_id=run_id,
-            options=options,
-            settings=settings,
-            stop_event=stop_event,
-            on_window=on_window,
-        ): job
-        for job in longest_first(jobs)
-    }
 
-    def collect(done: set[futures.Future[JobResult]]) -> None:
+    def deal() -> None:
+        while len(running) < options.max_workers and not stop_event.is_set():
+            index = queue.take()
+            if index is None:
+                return
+            if index not in steps:
+                steps[index] = job_steps(
+                    engine,
+                    queue.jobs[index],
+                    run_id=run_id,
+                    options=options,
+                    settings=settings,
+                    stop_event=stop_event,
+                )
+            running[pool.submit(_step, steps[index], queue.jobs[index], on_window)] = index
+
+    def collect(done: set[futures.Future[JobResult | None]]) -> None:
         for future in done:
-            job = pending.pop(future)
+            index = running.pop(future)
             try:
-                results.append(future.result())
+                result = future.result()
             except Exception as exc:  # a bug or a dead database: count it, go on
-                logger.error(
-                    "store %s %s crashed: %s: %s",
-                    job.store_code,
-                    job.pipeline.code,
-                    type(exc).__name__,
-                    exc,
-                    extra={"run_id": run_id, "store_code": job.store_code},
-                )
-                results.append(
-                    JobResult(
-                        job.store_code, job.pipeline.code, crashed=f"{type(exc).__name__}: {exc}"
-                    )
-                )
+                result = _crashed(queue.jobs[index], exc, run_id)
+            if result is None:
+                queue.window_done(index)
+                continue
+            steps.pop(index, None)
+            queue.job_done(index)
+            results.append(result)
 
     try:
-        while pending:
-            done, _ = futures.wait(pending, timeout=_POLL_S, return_when=futures.FIRST_COMPLETED)
+        deal()
+        while running:
+            done, _ = futures.wait(running, timeout=_POLL_S, return_when=futures.FIRST_COMPLETED)
             collect(done)
             if stop_event.is_set():
-                done, _ = futures.wait(pending, timeout=INTERRUPT_GRACE_S)
+                done, _ = futures.wait(running, timeout=INTERRUPT_GRACE_S)
                 collect(done)
                 break
+            deal()
+        if stop_event.is_set():  # jobs between windows end here, unlocked; the rest not run
+            for index in queue.ready():
+                if index in steps:
+                    results.append(lifecycle.finish_job(steps.pop(index)))
+            ended = {(r.store_code, r.pipeline) for r in results}
+            in_flight = {queue.jobs[index] for index in running.values()}
+            results.extend(
+                JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
+                for job in queue.jobs
+                if (job.store_code, job.pipeline.code) not in ended and job not in in_flight
+            )
     finally:
         # On a stop request, do not wait for windows still blocked on the network: they are
         # closed as interrupted by close_run, and the process exits.
         pool.shutdown(wait=not stop_event.is_set(), cancel_futures=True)
     return results
+
+
+def _step(
+    steps: lifecycle.JobSteps, job: Job, on_window: Callable[[WindowReport], None] | None
+) -> JobResult | None:
+    """Take a job's next step in a worker: ``None`` when it ran a window and has more."""
+    try:
+        report = next(steps)
+    except StopIteration as done:
+        result: JobResult = done.value
+        return result
+    if on_window is not None:
+        on_window(report)
+    last = job.windows[-1]
+    if report.status != SUCCESS or (report.from_date, report.to_date) == (
+        last.from_date,
+        last.to_date,
+    ):
+        return lifecycle.finish_job(steps, on_window)  # the job ends: no turn in the queue
+    return None
+
+
+def _crashed(job: Job, exc: Exception, run_id: str) -> JobResult:
+    logger.error(
+        "store %s %s crashed: %s: %s",
+        job.store_code,
+        job.pipeline.code,
+        type(exc).__name__,
+        exc,
+        extra={"run_id": run_id, "store_code": job.store_code},
+    )
+    return JobResult(job.store_code, job.pipeline.code, crashed=f"{type(exc).__name__}: {exc}")

@@ -3,7 +3,8 @@
 - :func:`open_run` (or :func:`process_run` for a command-line process) closes abandoned runs
   and inserts the run's ``pipeline_run_summaries`` row (``running``);
 - :func:`run_job` claims one store (:func:`claim_store`) and runs its windows in order,
-  stopping at the first failed or partial one;
+  stopping at the first failed or partial one (:func:`job_steps`: the same, a window per
+  step);
 - :func:`close_run` closes what the run left ``running`` and writes the final summary with
   the one rule of :mod:`orders_sync.runs.summary`.
 
@@ -44,7 +45,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -114,10 +115,9 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
     attempt of this job died) are closed as ``abandoned``; a row of another live run means
     that run is still writing although its lock connection died, so the store is busy.
     """
-    with (
-        locks.advisory_lock(engine, locks.run_lock_key(run_id), shared=True),
-        locks.advisory_lock(engine, locks.store_lock_key(store_code)) as store_lock,
-    ):
+    with locks.advisory_lock(
+        engine, locks.store_lock_key(store_code), with_shared=(locks.run_lock_key(run_id),)
+    ) as store_lock:
         if not store_lock:
             yield StoreClaim(acquired=False)
             return
@@ -296,7 +296,12 @@ def process_run(
         yield run_id
 
 
-def run_job(
+JobSteps = Generator[WindowReport, None, JobResult]
+"""A job run a window at a time: each ``next()`` runs one window and yields its report; the
+job's result is the generator's return value (:func:`finish_job` drives one to its end)."""
+
+
+def job_steps(
     engine: sa.Engine,
     job: Job,
     pipeline: WindowPipeline,
@@ -304,13 +309,17 @@ def run_job(
     run_id: str,
     run_env: str,
     stop_event: threading.Event | None = None,
-    on_window: Callable[[WindowReport], None] | None = None,
-) -> JobResult:
+) -> JobSteps:
     """Run one store's windows in order under the store's claim (:func:`claim_store`).
 
     The first failed or partial window stops the store for this run; there is no retry
     loop. When another run holds the store the job is skipped, never run twice at once.
     Window-level failures never raise (see the result); an unexpected error does.
+
+    The claim is held from the first step to the last, so the steps may be taken by
+    different threads (never two at once) with other stores' windows in between — the
+    profiler's executor interleaves stores this way. A step taken after ``stop_event`` is
+    set runs no window: it returns the result so far at once.
     """
     if stop_event is not None and stop_event.is_set():
         return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
@@ -373,11 +382,41 @@ def run_job(
                 rows_updated=result.rows_updated,
             )
             reports.append(report)
-            if on_window is not None:
-                on_window(report)
+            yield report
             if result.status != SUCCESS:
                 return stopped(index + 1)
         return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
+
+
+def finish_job(
+    steps: JobSteps, on_window: Callable[[WindowReport], None] | None = None
+) -> JobResult:
+    """Take every step of a job; ``on_window`` sees each window's report as it ends."""
+    while True:
+        try:
+            report = next(steps)
+        except StopIteration as done:
+            result: JobResult = done.value
+            return result
+        if on_window is not None:
+            on_window(report)
+
+
+def run_job(
+    engine: sa.Engine,
+    job: Job,
+    pipeline: WindowPipeline,
+    *,
+    run_id: str,
+    run_env: str,
+    stop_event: threading.Event | None = None,
+    on_window: Callable[[WindowReport], None] | None = None,
+) -> JobResult:
+    """:func:`job_steps` from the first window to the last, in the caller's thread."""
+    return finish_job(
+        job_steps(engine, job, pipeline, run_id=run_id, run_env=run_env, stop_event=stop_event),
+        on_window,
+    )
 
 
 def close_run(

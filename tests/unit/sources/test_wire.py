@@ -64,12 +64,17 @@ BROKEN = {
     "money-as-number": lambda row: row.update(net_amount=800.0),
     "money-with-exponent": lambda row: row.update(net_amount="8e2"),
     "money-with-newline": lambda row: row.update(net_amount="800.00\n"),
+    "money-with-comma": lambda row: row.update(gross_amount="1,200.00"),
+    "two-monies-in-one": lambda row: row.update(discount_amount="0.00,1.00"),
+    "empty-money": lambda row: row.update(net_amount=""),
     "missing-key": lambda row: row.pop("order_number"),
     "blank-key": lambda row: row.update(order_number="   "),
     "bad-date": lambda row: row.update(order_date="2026-02-30"),
     "naive-timestamp": lambda row: row.update(last_modified="2026-01-06T19:42:10"),
     "time-with-offset": lambda row: row.update(order_time="19:42:10Z"),
     "bad-time": lambda row: row.update(order_time="25:00:00"),
+    "bad-nanosecond-time": lambda row: row.update(order_time="25:00:00.123456789"),
+    "time-with-ten-fraction-digits": lambda row: row.update(order_time="19:42:10.1234567891"),
     "unknown-status": lambda row: row.update(order_status="Lost"),
     "pieces-as-bool": lambda row: row.update(pieces=True),
     "pieces-as-float": lambda row: row.update(pieces=2.5),
@@ -84,6 +89,34 @@ def test_a_page_the_strict_parser_refuses_is_handed_back(change: Callable[..., N
     with pytest.raises(SourceDataError):
         for index, item in enumerate(broken["data"]):
             model.from_json(item, page_ctx=CONTEXT, row=index)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [("td-sales", "transaction_id", " "), ("td-sales", "amount", "12"), ("td-sales", "amount", 12),
+     ("uc-gst", "invoice_no", ""), ("uc-gst", "igst", "1.5e1"), ("uc-gst", "invoice_total", "-")],
+)  # fmt: skip
+def test_every_page_kind_checks_its_keys_and_money(kind: str, field: str, value: object) -> None:
+    decode, model, rows, body = PAGES[kind]
+    page = body(rows)
+    items = page["data"] if "data" in page else page["items"]
+    items[-1][field] = value
+    valid = value == "12"  # a whole number is a decimal string too
+    assert (decode(json.dumps(page).encode()) is not None) is valid
+    if not valid:
+        with pytest.raises(SourceDataError):
+            model.from_json(items[-1], page_ctx=CONTEXT, row=len(items) - 1)
+
+
+def test_a_clock_past_microseconds_is_truncated_as_the_strict_parser_does() -> None:
+    _, model, rows, body = PAGES["td-orders"]
+    page = body(rows[:3])
+    page["data"][1]["order_time"] = "19:42:10.123456789"
+    decoded = wire.td_order_page(json.dumps(page).encode())
+    assert decoded is not None
+    strict = [model.from_json(item, page_ctx=CONTEXT, row=i) for i, item in enumerate(page["data"])]
+    assert decoded[0] == strict
+    assert decoded[0][1].order_time == dt.time(19, 42, 10, 123456)
 
 
 def test_unknown_fields_are_ignored_and_absent_optionals_are_null() -> None:
