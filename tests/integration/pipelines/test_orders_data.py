@@ -100,3 +100,27 @@ def test_a_rolled_back_batch_leaves_nothing(engine: sa.Engine) -> None:
     assert _upsert(engine, [order(2)]) == UpsertCounts(1, 1, 0)
     with engine.connect() as conn:
         assert count_rows(conn, TD_ORDERS) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tab\there", "two\nlines", "back\\slash", "\\N", "crlf\r\n", "ẞtraße 😀", "", "\\.", " "],
+    ids=["tab", "newline", "backslash", "null-marker", "crlf", "unicode", "empty", "end-marker",
+         "space"],
+)  # fmt: skip
+def test_copied_text_comes_back_exactly_new_and_changed(text: str, engine: sa.Engine) -> None:
+    """Rows are COPY-ed in text format: what COPY would read as an escape, a NULL or the end
+    of the data must arrive as the string itself, through the insert and the update path."""
+    first = dataclasses.replace(order(1), customer_name=text, service_type=f"s {text}")
+    second = dataclasses.replace(order(2), customer_name="before")
+    assert _upsert(engine, [first, second]) == UpsertCounts(2, 2, 0)
+    changed = dataclasses.replace(second, customer_name=text, last_modified=LATER)
+    assert _upsert(engine, [first, changed]).updated == 1
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(sa.text("SELECT order_number, customer_name FROM td_orders")).all()
+        )
+        services = conn.execute(sa.text("SELECT service_type FROM td_orders")).scalars().all()
+    assert stored == {first.order_number: text, second.order_number: text}
+    assert f"s {text}" in services
+    assert _upsert(engine, [first, changed]) == UpsertCounts(2, 0, 0)
