@@ -11,6 +11,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import math
@@ -27,6 +28,7 @@ from orders_sync.sources.uc_client import GST_PATH, MAX_LIMIT
 from orders_sync.sources.uc_client import MAX_SPAN_DAYS as UC_MAX_SPAN_DAYS
 
 TD_DEFAULT_PAGE_SIZE = 100
+_VIEW_CACHE = 256  # views kept: (endpoint, store, range, instant)
 UC_DEFAULT_LIMIT = 200
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROW_DATE_FIELD = {ORDERS_PATH: "order_date", SALES_PATH: "payment_date", GST_PATH: "invoice_date"}
@@ -80,6 +82,10 @@ class ContractApi:
         self.stores = stores
         self.td_token = td_token
         self.uc_token = uc_token
+        # What an endpoint shows of a store's range at an instant is a pure function of
+        # (seed, endpoint, store, range, instant): a window's pages (and, under a fixed
+        # clock, every re-fetch) reuse one view instead of regenerating the range per page.
+        self._view = functools.lru_cache(maxsize=_VIEW_CACHE)(self._build_view)
 
     def is_api_path(self, path: str) -> bool:
         """Whether ``path`` is one of the contract's endpoints."""
@@ -130,12 +136,7 @@ class ContractApi:
         refusal = self._refusal(store_code, path, from_date, to_date)
         if refusal is not None:
             return refusal
-        now = self.clock.now()
-        rows: list[Any]
-        if path == ORDERS_PATH:
-            rows = self.dataset.td_orders(store_code, from_date, to_date, now)
-        else:
-            rows = self.dataset.td_sales(store_code, from_date, to_date, now)
+        rows = self._view(path, store_code, from_date, to_date, self.clock.now())
         total = len(rows)
         chosen = rows[(page - 1) * page_size : page * page_size]
         return Reply(
@@ -164,7 +165,7 @@ class ContractApi:
         refusal = self._refusal(store_code, GST_PATH, start, end)
         if refusal is not None:
             return refusal
-        rows = self.dataset.uc_gst(store_code, start, end, self.clock.now())
+        rows = self._view(GST_PATH, store_code, start, end, self.clock.now())
         chosen = rows[offset : offset + limit]
         following = offset + limit
         next_cursor = (
@@ -186,11 +187,27 @@ class ContractApi:
             return error(status, f"internal error while reading store {store_code}")
         return None
 
-    def _encode(self, store_code: str, path: str, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        encoded = [row.to_json() for row in rows]
+    def _build_view(
+        self, path: str, store_code: str, first: dt.date, last: dt.date, now: dt.datetime
+    ) -> tuple[dict[str, Any], ...]:
+        """The JSON objects of the rows ``path`` shows of the range at ``now``, in page order."""
+        rows: Sequence[Any]
+        if path == ORDERS_PATH:
+            rows = self.dataset.td_orders(store_code, first, last, now)
+        elif path == SALES_PATH:
+            rows = self.dataset.td_sales(store_code, first, last, now)
+        else:
+            rows = self.dataset.uc_gst(store_code, first, last, now)
+        return tuple(row.to_json() for row in rows)
+
+    def _encode(
+        self, store_code: str, path: str, rows: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         rules = self.faults.malformations(store_code, path)
-        if rules:
-            _break_rows(encoded, rules, path)
+        if not rules:
+            return list(rows)  # the cached objects themselves: nothing changes them
+        encoded = [dict(row) for row in rows]  # copies: the rules change them
+        _break_rows(encoded, rules, path)
         return encoded
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import socket
 import sys
@@ -27,6 +26,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
+
 from devtools.simulator import admin
 from devtools.simulator.clock import SourceClock
 from devtools.simulator.dataset import SimulatedDataset
@@ -36,6 +37,7 @@ from devtools.simulator.stats import RequestStats, SimulatorStats
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
 
 logger = logging.getLogger(__name__)
+_JSON = msgspec.json.Encoder()
 
 DEFAULT_SEED = 42
 _MAX_BODY = 1 << 20
@@ -341,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        payload = _JSON.encode(reply.body)  # compact, like json.dumps with tight separators
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
