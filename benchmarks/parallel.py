@@ -252,7 +252,7 @@ def list_schedule_s(
         clock, index, window = heapq.heappop(running)
         runs[index] = window + 1
         if runs[index] < len(queue.jobs[index].windows):
-            queue.window_done(index)
+            queue.window_done(index, window_seconds[(queue.jobs[index].store_code, window)])
         else:
             queue.job_done(index)
 

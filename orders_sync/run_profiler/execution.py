@@ -218,7 +218,7 @@ def _execute(
     """
     queue = WindowQueue(jobs, limit=open_limit(options.max_workers, pool_connections(engine)))
     steps: dict[int, lifecycle.JobSteps] = {}
-    running: dict[futures.Future[JobResult | None], int] = {}
+    running: dict[futures.Future[JobResult | WindowReport], int] = {}
     results: list[JobResult] = []
     pool = futures.ThreadPoolExecutor(
         max_workers=options.max_workers, thread_name_prefix="orders_sync"
@@ -240,15 +240,15 @@ def _execute(
                 )
             running[pool.submit(_step, steps[index], queue.jobs[index], on_window)] = index
 
-    def collect(done: set[futures.Future[JobResult | None]]) -> None:
+    def collect(done: set[futures.Future[JobResult | WindowReport]]) -> None:
         for future in done:
             index = running.pop(future)
             try:
                 result = future.result()
             except Exception as exc:  # a bug or a dead database: count it, go on
                 result = _crashed(queue.jobs[index], exc, run_id)
-            if result is None:
-                queue.window_done(index)
+            if isinstance(result, WindowReport):
+                queue.window_done(index, result.duration_s)
                 continue
             steps.pop(index, None)
             queue.job_done(index)
@@ -284,8 +284,9 @@ def _execute(
 
 def _step(
     steps: lifecycle.JobSteps, job: Job, on_window: Callable[[WindowReport], None] | None
-) -> JobResult | None:
-    """Take a job's next step in a worker: ``None`` when it ran a window and has more."""
+) -> JobResult | WindowReport:
+    """Take a job's next step in a worker: the window's report when the job has more, else
+    the job's result."""
     try:
         report = next(steps)
     except StopIteration as done:
@@ -299,7 +300,7 @@ def _step(
         last.to_date,
     ):
         return lifecycle.finish_job(steps, on_window)  # the job ends: no turn in the queue
-    return None
+    return report
 
 
 def _crashed(job: Job, exc: Exception, run_id: str) -> JobResult:
