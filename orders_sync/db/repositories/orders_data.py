@@ -227,8 +227,14 @@ def upsert_rows(
     fields: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*table.fields)
     values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*table.value_columns)
     with _driver_connection(conn).cursor() as cursor:
-        cursor.execute(_CURRENT_SQL[table.name], {"store_code": store_code, "keys": list(latest)})
-        current = {found[0]: found[1:] for found in cursor}
+        # prepare=False, as for the UPDATE below: a generic plan cached while the table was
+        # small scans it whole; it made an unchanged re-fetch 4x slower than a fresh one.
+        cursor.execute(
+            _CURRENT_SQL[table.name],
+            {"store_code": store_code, "keys": list(latest)},
+            prepare=False,
+        )
+        current = {found[0]: found[1:] for found in cursor.fetchall()}  # rows built in C
         new: list[Any] = []
         changed: list[Any] = []
         for key, row in latest.items():
