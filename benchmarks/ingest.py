@@ -126,8 +126,8 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 def plain_copy(
     engine: sa.Engine, by_store: dict[str, list[TdOrder]], *, binary: bool = False
 ) -> int:
-    """(a): one ``COPY`` of every row straight into the table (text, or binary with the
-    column types declared, as the pipeline writes)."""
+    """(a): one ``COPY`` of every row straight into the table (text, as the pipeline writes,
+    or binary with the column types declared)."""
     columns = (*TD_ORDERS.copy_columns, "last_run_id")
     options = " (FORMAT BINARY)" if binary else ""
     with engine.begin() as conn:
