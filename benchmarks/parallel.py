@@ -7,8 +7,9 @@ In a throw-away embedded PostgreSQL (fsync off) against the in-process CRM simul
    50 ms simulator latency per request), run by ``executor.run_profiler`` with
    ``max_workers`` 1, 2, 4 and 8 (tables emptied between runs, median of ``--reps``). The
    ideal at M workers is ``work / M`` with ``work`` = the 1-worker time. The executor deals
-   windows, not whole stores (``orders_sync.run_profiler.window_queue``); its *list floor*
-   is its own schedule of the 1-worker window times, with no contention at all.
+   windows, not whole stores (``orders_sync.run_profiler.window_queue``), and from 4
+   workers on 2+ CPUs splits the run over worker processes (``run_profiler.shards``); its
+   *list floor* is its own schedule of the 1-worker window times, with no contention.
    Goal (issue 13): within 1.15x of ideal at 4 workers. It is measured twice: with the
    simulator in a thread of this process (it then competes with the profiler for the GIL:
    every row is generated, JSON-encoded, decoded and validated in one interpreter) and with
@@ -60,6 +61,7 @@ from orders_sync.domain import Job  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler  # noqa: E402
 from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
+from orders_sync.run_profiler.shards import deal, shard_count, workers_of  # noqa: E402
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
@@ -187,8 +189,15 @@ def seed_stores(engine: sa.Engine, codes: Sequence[str], start: dt.date) -> None
 
 
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU of this process and of its children reaped so far (the run's worker processes;
+    the simulator process is reaped only after its mode's runs)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
 
 
 def timed_run(
@@ -236,9 +245,23 @@ class Scaling:
 def list_schedule_s(
     jobs: Sequence[Job], window_seconds: dict[tuple[str, int], float], workers: int
 ) -> float:
-    """When the last window ends if the executor's :class:`WindowQueue` deals them to
-    ``workers`` and each takes what it took alone: the schedule's own imbalance with no
-    contention at all. ``window_seconds``: (store, window index) -> its 1-worker seconds."""
+    """When the last window ends if the executor deals the windows as it does — over its
+    worker processes (``shards``), each with a :class:`WindowQueue` — and each takes what
+    it took alone: the schedule's own imbalance with no contention at all.
+    ``window_seconds``: (store, window index) -> its 1-worker seconds."""
+    shards = shard_count(workers, os.cpu_count() or 1)
+    if shards == 1:
+        return _queue_schedule_s(jobs, window_seconds, workers)
+    return max(
+        _queue_schedule_s(part, window_seconds, threads)
+        for part, threads in zip(deal(jobs, shards), workers_of(workers, shards), strict=True)
+        if part
+    )
+
+
+def _queue_schedule_s(
+    jobs: Sequence[Job], window_seconds: dict[tuple[str, int], float], workers: int
+) -> float:
     queue = WindowQueue(jobs, limit=open_limit(workers, POOL_CONNECTIONS))
     clock = 0.0
     running: list[tuple[float, int, int]] = []  # (ends at, job index, window index)
@@ -505,11 +528,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if overhead is not None:
         print_overhead(overhead)
     print(
-        "(python CPU: the profiler process's CPU time, its threads share one GIL; all CPU: "
-        "plus the simulator process and PostgreSQL; CPU floor: all CPU / CPUs, the wall time "
-        "below which no number of workers can go on this machine; list floor: the stores' "
-        "1-worker window times dealt by the executor's window queue to free workers — what "
-        "unequal stores cost with no contention at all, scaled to the 1-worker wall)"
+        "(python CPU: the profiler's CPU time, its own process's and its worker processes'; "
+        "all CPU: plus the simulator process and PostgreSQL; CPU floor: all CPU / CPUs, the "
+        "wall time below which no number of workers can go on this machine; list floor: the "
+        "stores' 1-worker window times dealt as the executor deals them (worker processes, "
+        "window queues) to free workers — what unequal stores cost with no contention at "
+        "all, scaled to the 1-worker wall)"
     )
     print(
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "

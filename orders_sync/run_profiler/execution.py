@@ -15,6 +15,7 @@ import concurrent.futures as futures
 import dataclasses
 import datetime as dt
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
@@ -30,6 +31,7 @@ from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
 from orders_sync.run_profiler.progress import ProgressMeter
+from orders_sync.run_profiler.shards import run_in_shards, shard_count
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
@@ -170,7 +172,7 @@ def run_profiler(
         planned = sum(len(job.windows) for job in jobs)
         try:
             with ProgressMeter(planned, settings.progress_interval_s, run_id) as meter:
-                results = _execute(
+                results = _execute_run(
                     engine, jobs, run_id, options, settings, stop_event, _both(meter, on_window)
                 )
         finally:
@@ -201,6 +203,50 @@ def _both(
             on_window(window)
 
     return report
+
+
+def _execute_run(
+    engine: sa.Engine,
+    jobs: Sequence[Job],
+    run_id: str,
+    options: ProfilerOptions,
+    settings: Settings,
+    stop_event: threading.Event,
+    on_window: Callable[[WindowReport], None],
+) -> list[JobResult]:
+    """The run's jobs in this process's threads, or split over worker processes
+    (:mod:`~orders_sync.run_profiler.shards`) when there are CPUs and workers for it."""
+    shards = shard_count(options.max_workers, os.cpu_count() or 1)
+    if shards == 1 or len(jobs) < 2:
+        return _execute(engine, jobs, run_id, options, settings, stop_event, on_window)
+
+    def execute(
+        engine: sa.Engine,
+        shard_jobs: Sequence[Job],
+        workers: int,
+        stop: threading.Event,
+        report: Callable[[WindowReport], None],
+    ) -> list[JobResult]:
+        shard_options = dataclasses.replace(options, max_workers=workers)
+        return _execute(engine, shard_jobs, run_id, shard_options, settings, stop, report)
+
+    logger.info(
+        "run %s: %d worker processes",
+        run_id,
+        shards,
+        extra={"run_id": run_id},
+    )
+    return run_in_shards(
+        engine,
+        jobs,
+        max_workers=options.max_workers,
+        shards=shards,
+        execute=execute,
+        stop_event=stop_event,
+        on_window=on_window,
+        grace_s=INTERRUPT_GRACE_S,
+        run_id=run_id,
+    )
 
 
 def _execute(

@@ -21,11 +21,21 @@ import sqlalchemy as sa
 
 from devtools import embedded_postgres as embedded
 from devtools.simulator.server import SimulatorServer
+from orders_sync.run_profiler.shards import shard_count
 from tests.support import cli, observe
 from tests.support.seeding import Store, seed_stores
 from tests.support.simulation import assert_matches_truth, cli_env
 
 ARGS = ["--window-days", "7", "--max-workers", "2"]
+
+
+@pytest.fixture(params=["2", "4"], ids=["threads", "worker-processes"])
+def args(request: pytest.FixtureRequest) -> list[str]:
+    """2 workers run as threads of the CLI's process; 4 on 2+ CPUs as 2 worker processes
+    (``orders_sync.run_profiler.shards``), whose stop, kill and crash paths differ."""
+    if request.param == "4" and shard_count(4, os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: 4 workers run as threads")
+    return ["--window-days", "7", "--max-workers", request.param]
 
 
 def stores(today: dt.date) -> list[Store]:
@@ -97,13 +107,13 @@ def test_two_processes_at_once_never_run_a_store_twice(
 
 
 def test_kill_9_mid_window_then_next_run_recovers(
-    engine: sa.Engine, db_url: str, live_sim: SimulatorServer, real_today: dt.date
+    args: list[str], engine: sa.Engine, db_url: str, live_sim: SimulatorServer, real_today: dt.date
 ) -> None:
     seed_stores(engine, stores(real_today))
     live_sim.faults.set_latency(0.3)
     env = cli_env(db_url, live_sim)
 
-    process = cli.start(ARGS, env)
+    process = cli.start(args, env)
     cli.wait_until(lambda: first_log_row_exists(engine), what="the first log row", process=process)
     process.send_signal(signal.SIGKILL)
     assert cli.wait(process).returncode == -signal.SIGKILL
@@ -113,7 +123,7 @@ def test_kill_9_mid_window_then_next_run_recovers(
     assert killed_run["overall_status"] == "running"
 
     live_sim.faults.set_latency(0.0)
-    after = cli.run(ARGS, env)
+    after = cli.run(args, env)
 
     assert after.returncode == 0, after.stderr
     assert_recovered(engine, live_sim, real_today)
@@ -154,6 +164,7 @@ def database_down(server: embedded.EmbeddedServer, name: str) -> Iterator[thread
 
 
 def test_database_going_away_mid_run_fails_cleanly_then_recovers(
+    args: list[str],
     engine: sa.Engine,
     db_url: str,
     pg_server: embedded.EmbeddedServer,
@@ -166,7 +177,7 @@ def test_database_going_away_mid_run_fails_cleanly_then_recovers(
     name = sa.make_url(db_url).database
     assert name
 
-    process = cli.start(ARGS, env)
+    process = cli.start(args, env)
     cli.wait_until(lambda: first_log_row_exists(engine), what="the first log row", process=process)
     with database_down(pg_server, name):
         down = cli.wait(process)
@@ -178,7 +189,7 @@ def test_database_going_away_mid_run_fails_cleanly_then_recovers(
 
     engine.dispose()  # the test's own pooled connections were terminated too
     live_sim.faults.set_latency(0.0)
-    after = cli.run(ARGS, env)
+    after = cli.run(args, env)
 
     assert after.returncode == 0, after.stderr
     assert_recovered(engine, live_sim, real_today)
@@ -186,6 +197,7 @@ def test_database_going_away_mid_run_fails_cleanly_then_recovers(
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_the_run_writes_the_summary_and_leaves_nothing_running(
+    args: list[str],
     engine: sa.Engine,
     db_url: str,
     live_sim: SimulatorServer,
@@ -196,7 +208,7 @@ def test_signal_stops_the_run_writes_the_summary_and_leaves_nothing_running(
     live_sim.faults.set_latency(0.3)
     env = cli_env(db_url, live_sim)
 
-    process = cli.start(ARGS, env)
+    process = cli.start(args, env)
     cli.wait_until(lambda: first_log_row_exists(engine), what="the first log row", process=process)
     os.kill(process.pid, signum)
     stopped = cli.wait(process)
@@ -212,6 +224,6 @@ def test_signal_stops_the_run_writes_the_summary_and_leaves_nothing_running(
     assert run["run_id"] in stopped.stdout
 
     live_sim.faults.set_latency(0.0)
-    after = cli.run(ARGS, env)
+    after = cli.run(args, env)
     assert after.returncode == 0, after.stderr
     assert_recovered(engine, live_sim, real_today)
