@@ -24,13 +24,14 @@ import ctypes
 import heapq
 import logging
 import multiprocessing
-import multiprocessing.queues
+import multiprocessing.connection
 import os
-import queue as queue_module
+import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,52 +89,60 @@ def run_in_shards(
     run_id: str,
 ) -> list[JobResult]:
     """Run ``jobs`` in ``shards`` forked processes (see the module); the results of every
-    job that reported one, in no particular order."""
+    job that reported one, in no particular order.
+
+    Each shard writes to a pipe of its own, so one that dies mid-message can garble only
+    its own stream (read as its end), never block or corrupt another's.
+    """
     context = multiprocessing.get_context("fork")
     stop = context.Event()
-    inbox: multiprocessing.queues.Queue[tuple[str, Any]] = context.Queue()
-    dealt = deal(jobs, shards)
-    processes = [
-        context.Process(
+    readers: dict[Connection, int] = {}
+    processes = []
+    for index, (shard_jobs, workers) in enumerate(
+        zip(deal(jobs, shards), workers_of(max_workers, shards), strict=True)
+    ):
+        if not shard_jobs:
+            continue
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(
             target=_shard_main,
-            args=(index, engine, shard_jobs, workers, execute, stop, inbox),
+            args=(index, engine, shard_jobs, workers, execute, stop, writer),
             name=f"orders_sync-shard-{index}",
             daemon=True,
         )
-        for index, (shard_jobs, workers) in enumerate(
-            zip(dealt, workers_of(max_workers, shards), strict=True)
-        )
-        if shard_jobs
-    ]
-    for process in processes:
         process.start()
+        writer.close()  # the shard's end; this process only reads
+        readers[reader] = index
+        processes.append(process)
     results: list[JobResult] = []
-    finished: set[int] = set()
     stopping_since: float | None = None
     try:
-        while len(finished) < len(processes):
-            with contextlib.suppress(queue_module.Empty):
-                kind, payload = inbox.get(timeout=_POLL_S)
+        while readers:
+            if stop_event.is_set() and stopping_since is None:
+                stop.set()
+                stopping_since = time.monotonic()
+            if stopping_since is not None and time.monotonic() - stopping_since > grace_s + 1.0:
+                break
+            for ready in multiprocessing.connection.wait(list(readers), timeout=_POLL_S):
+                assert isinstance(ready, Connection)
+                try:
+                    kind, payload = ready.recv()
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    kind, payload = "done", None  # it ended, or died mid-message
                 if kind == "window":
                     on_window(payload)
                 elif kind == "result":
                     results.append(payload)
-                else:  # "done"
-                    finished.add(int(payload))
-                continue
-            if stop_event.is_set() and stopping_since is None:
-                stop.set()
-                stopping_since = time.monotonic()
-            for index, process in enumerate(processes):
-                if index not in finished and process.exitcode is not None and inbox.empty():
-                    finished.add(index)  # it died without saying "done"
-            if stopping_since is not None and time.monotonic() - stopping_since > grace_s + 1.0:
-                break
+                else:
+                    readers.pop(ready)
+                    ready.close()
     finally:
         for process in processes:
             if process.is_alive():
                 process.kill()
             process.join(timeout=5)
+        for reader in readers:
+            reader.close()
     if not stop_event.is_set():
         reported = {(r.store_code, r.pipeline) for r in results}
         for job in jobs:
@@ -161,7 +170,7 @@ def _shard_main(
     workers: int,
     execute: Execute,
     stop: Any,
-    inbox: multiprocessing.queues.Queue[tuple[str, Any]],
+    writer: Connection,
 ) -> None:
     """A shard: die with the parent, leave signals to it, run its jobs, report, exit."""
     with contextlib.suppress(OSError, AttributeError):
@@ -170,23 +179,25 @@ def _shard_main(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine.dispose(close=False)  # the parent's pooled connections are the parent's
     local_stop = threading.Event()
+    sending = threading.Lock()  # the worker threads share the pipe
 
     def relay_stop() -> None:
         stop.wait()
         local_stop.set()
 
+    def send(kind: str, payload: object) -> None:
+        with sending:
+            writer.send((kind, payload))
+
     threading.Thread(target=relay_stop, name="shard-stop", daemon=True).start()
     code = 0
     try:
-        for result in execute(
-            engine, jobs, workers, local_stop, lambda report: inbox.put(("window", report))
-        ):
-            inbox.put(("result", result))
-    except BaseException:  # reported by the parent as crashed jobs
+        for result in execute(engine, jobs, workers, local_stop, lambda r: send("window", r)):
+            send("result", result)
+    except BaseException:  # its jobs without a result are reported crashed by the parent
         logger.exception("worker process %d failed", index)
         code = 1
     finally:
-        inbox.put(("done", index))
-        inbox.close()
-        inbox.join_thread()
+        with contextlib.suppress(OSError):
+            send("done", index)
         os._exit(code)  # not waiting for worker threads still blocked on the network
