@@ -1,10 +1,12 @@
 """One profiler run on the command line: plan, open the run, jobs in parallel, close it.
 
-Threads are enough: the work is HTTP and database I/O. At most ``max_workers`` windows run at
+The work is HTTP and database I/O, run by threads: at most ``max_workers`` windows run at
 once; each store's windows run in order, one at a time, under its store's claim
 (:func:`orders_sync.runs.lifecycle.job_steps`), so a store never runs twice at once, in this
 process or any other. Which store's window a free worker takes next is the
-:class:`~orders_sync.run_profiler.window_queue.WindowQueue`'s choice. A stop request
+:class:`~orders_sync.run_profiler.window_queue.WindowQueue`'s choice. Parsing and row
+formatting hold the GIL, so with enough workers and CPUs the threads are spread over
+worker processes (:mod:`~orders_sync.run_profiler.shards`). A stop request
 (SIGINT/SIGTERM) stops every job before its next window; windows still in flight after a
 short grace are closed as failed (``interrupted``) and the run's summary is written.
 """
