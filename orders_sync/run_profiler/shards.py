@@ -106,7 +106,7 @@ def run_in_shards(
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(
             target=_shard_main,
-            args=(index, engine, shard_jobs, workers, execute, stop, writer),
+            args=(index, os.getpid(), engine, shard_jobs, workers, execute, stop, writer),
             name=f"orders_sync-shard-{index}",
             daemon=True,
         )
@@ -165,6 +165,7 @@ def run_in_shards(
 
 def _shard_main(
     index: int,
+    parent: int,
     engine: sa.Engine,
     jobs: Sequence[Job],
     workers: int,
@@ -175,6 +176,8 @@ def _shard_main(
     """A shard: die with the parent, leave signals to it, run its jobs, report, exit."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above: nobody to report to
+        os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine.dispose(close=False)  # the parent's pooled connections are the parent's
