@@ -106,7 +106,9 @@ def test_kill_9_at_random_points_then_one_clean_run_leaves_nothing_running(
     engine: sa.Engine, db_url: str, simulator: SimulatorServer, seeded: dt.date, tmp_path: Path
 ) -> None:
     env = _cli_env(db_url, simulator, tmp_path)
-    simulator.faults.set_latency(0.05)
+    # Slow enough that a run outlasts the longest wait below (2 s), so each kill lands
+    # mid-run: with 50 ms the runs became fast enough to finish before some kills.
+    simulator.faults.set_latency(0.2)
     rng = random.Random(20261122)
     killed = 0
     for _ in range(4):
