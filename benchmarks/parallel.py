@@ -57,11 +57,11 @@ import sqlalchemy as sa  # noqa: E402
 from devtools import embedded_postgres as embedded  # noqa: E402
 from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
-from orders_sync.domain import Job  # noqa: E402
+from orders_sync.domain import Job, deal_by_work  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler  # noqa: E402
 from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
-from orders_sync.run_profiler.shards import deal, shard_count, workers_of  # noqa: E402
+from orders_sync.run_profiler.shards import shard_count, workers_of  # noqa: E402
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
@@ -254,7 +254,9 @@ def list_schedule_s(
         return _queue_schedule_s(jobs, window_seconds, workers)
     return max(
         _queue_schedule_s(part, window_seconds, threads)
-        for part, threads in zip(deal(jobs, shards), workers_of(workers, shards), strict=True)
+        for part, threads in zip(
+            deal_by_work(jobs, shards), workers_of(workers, shards), strict=True
+        )
         if part
     )
 

@@ -7,6 +7,7 @@ else.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -265,3 +266,15 @@ def longest_first(jobs: Sequence[Job]) -> list[Job]:
     with two years to backfill starts at once instead of last, as the run's straggler.
     """
     return sorted(jobs, key=lambda job: -job.work)
+
+
+def deal_by_work(jobs: Sequence[Job], count: int) -> list[list[Job]]:
+    """``jobs`` split into ``count`` lists of about equal planned work: longest first, each
+    into the lightest list so far (LPT); each list keeps that order, some may be empty."""
+    heap = [(0, index) for index in range(count)]
+    dealt: list[list[Job]] = [[] for _ in range(count)]
+    for job in longest_first(jobs):
+        work, index = heapq.heappop(heap)
+        dealt[index].append(job)
+        heapq.heappush(heap, (work + job.work, index))
+    return dealt

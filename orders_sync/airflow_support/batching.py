@@ -24,11 +24,10 @@ three waves of four took 16.2 s, one wave of four batches of three 12.5 s. So (p
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Sequence
 
-from orders_sync.domain import Job, longest_first
+from orders_sync.domain import Job, deal_by_work
 
 MAX_JOBS_PER_BATCH = 250
 """A batch holds at most this many jobs (unless the cap forces more)."""
@@ -56,13 +55,8 @@ def plan_batches(jobs: Sequence[Job], *, max_workers: int, cap: int) -> list[lis
     count = batch_count(len(jobs), max_workers=max_workers, cap=cap)
     if count == 0:
         return []
-    heap = [(0, index) for index in range(count)]
-    batches: list[list[Job]] = [[] for _ in range(count)]
-    for job in longest_first(sorted(jobs, key=lambda j: (j.store_code, j.pipeline.code))):
-        work, index = heapq.heappop(heap)
-        batches[index].append(job)
-        heapq.heappush(heap, (work + job.work, index))
-    return [batch for batch in batches if batch]
+    ordered = sorted(jobs, key=lambda j: (j.store_code, j.pipeline.code))
+    return [batch for batch in deal_by_work(ordered, count) if batch]
 
 
 def batch_label(batch: Sequence[Job]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import heapq
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -36,7 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orders_sync.domain import Job, longest_first
+from orders_sync.domain import Job, deal_by_work
 from orders_sync.runs.results import JobResult, WindowReport
 
 logger = logging.getLogger(__name__)
@@ -57,18 +56,6 @@ def shard_count(max_workers: int, cpus: int) -> int:
     """How many processes run a profiler run: one per CPU, each with at least
     :data:`MIN_WORKERS_PER_SHARD` workers; 1 means this process alone."""
     return max(1, min(cpus, max_workers // MIN_WORKERS_PER_SHARD))
-
-
-def deal(jobs: Sequence[Job], shards: int) -> list[list[Job]]:
-    """The jobs split into ``shards`` lists of about equal planned work (longest first into
-    the lightest), each in the order the executor takes them."""
-    heap = [(0, index) for index in range(shards)]
-    dealt: list[list[Job]] = [[] for _ in range(shards)]
-    for job in longest_first(jobs):
-        work, index = heapq.heappop(heap)
-        dealt[index].append(job)
-        heapq.heappush(heap, (work + job.work, index))
-    return dealt
 
 
 def workers_of(max_workers: int, shards: int) -> list[int]:
@@ -99,7 +86,7 @@ def run_in_shards(
     readers: dict[Connection, int] = {}
     processes = []
     for index, (shard_jobs, workers) in enumerate(
-        zip(deal(jobs, shards), workers_of(max_workers, shards), strict=True)
+        zip(deal_by_work(jobs, shards), workers_of(max_workers, shards), strict=True)
     ):
         if not shard_jobs:
             continue

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
-from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason
+from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason, deal_by_work
 from orders_sync.run_profiler import execution
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
-from orders_sync.run_profiler.shards import deal, shard_count, workers_of
+from orders_sync.run_profiler.shards import shard_count, workers_of
 from orders_sync.runs.results import WindowReport
 from tests.support import observe
 from tests.support.fixtures import TODAY
@@ -114,5 +114,5 @@ def test_shards_are_per_cpu_with_two_workers_each_and_balanced() -> None:
     assert [shard_count(m, 2) for m in (1, 2, 3, 4, 5, 8)] == [1, 1, 1, 2, 2, 2]
     assert shard_count(8, 1) == 1 and shard_count(8, 8) == 4
     assert workers_of(5, 2) == [3, 2] and sum(workers_of(9, 4)) == 9
-    dealt = deal([job("A", 90), job("B", 30), job("C", 30), job("D", 30), job("E", 5)], 2)
+    dealt = deal_by_work([job("A", 90), job("B", 30), job("C", 30), job("D", 30), job("E", 5)], 2)
     assert [[j.store_code for j in shard] for shard in dealt] == [["A", "E"], ["B", "C", "D"]]
