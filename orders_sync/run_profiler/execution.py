@@ -335,20 +335,16 @@ def _step(
 ) -> JobResult | WindowReport:
     """Take a job's next step in a worker: the window's report when the job has more, else
     the job's result."""
-    try:
-        report = next(steps)
-    except StopIteration as done:
-        result: JobResult = done.value
-        return result
-    if on_window is not None:
-        on_window(report)
+    step = lifecycle.next_step(steps, on_window)
+    if isinstance(step, JobResult):
+        return step
     last = job.windows[-1]
-    if report.status != SUCCESS or (report.from_date, report.to_date) == (
+    if step.status != SUCCESS or (step.from_date, step.to_date) == (
         last.from_date,
         last.to_date,
     ):
         return lifecycle.finish_job(steps, on_window)  # the job ends: no turn in the queue
-    return report
+    return step
 
 
 def _crashed(job: Job, exc: Exception, run_id: str) -> JobResult:

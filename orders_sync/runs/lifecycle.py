@@ -388,18 +388,28 @@ def job_steps(
         return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
 
 
+def next_step(
+    steps: JobSteps, on_window: Callable[[WindowReport], None] | None = None
+) -> WindowReport | JobResult:
+    """Take one step of a job: the window's report (``on_window`` sees it first), or the
+    job's result when it has ended."""
+    try:
+        report = next(steps)
+    except StopIteration as done:
+        result: JobResult = done.value
+        return result
+    if on_window is not None:
+        on_window(report)
+    return report
+
+
 def finish_job(
     steps: JobSteps, on_window: Callable[[WindowReport], None] | None = None
 ) -> JobResult:
     """Take every step of a job; ``on_window`` sees each window's report as it ends."""
-    while True:
-        try:
-            report = next(steps)
-        except StopIteration as done:
-            result: JobResult = done.value
-            return result
-        if on_window is not None:
-            on_window(report)
+    while isinstance(step := next_step(steps, on_window), WindowReport):
+        pass
+    return step
 
 
 def run_job(
