@@ -66,6 +66,8 @@ class WindowQueue:
         self._runs = [0] * len(self.jobs)  # windows each job has run
         self._days = [0] * len(self.jobs)  # days of those windows
         self._seconds = [0.0] * len(self.jobs)  # and the seconds they took
+        self._all_days = 0  # sums of the two above, kept as they grow: take() is per window
+        self._all_seconds = 0.0
         self._open = 0
         self._turn = itertools.count()
 
@@ -94,8 +96,11 @@ class WindowQueue:
 
     def window_done(self, index: int, seconds: float) -> None:
         """Job ``index`` ran a window in ``seconds`` and has more: its next one is ready."""
+        days = self.jobs[index].windows[self._runs[index]].days
         self._seconds[index] += seconds
-        self._days[index] += self.jobs[index].windows[self._runs[index]].days
+        self._days[index] += days
+        self._all_seconds += seconds
+        self._all_days += days
         self._runs[index] += 1
         self._ready[index] = next(self._turn)
 
@@ -117,5 +122,4 @@ class WindowQueue:
         return left * self._seconds[index] / self._days[index]
 
     def _average_s_per_day(self) -> float:
-        days = sum(self._days)
-        return sum(self._seconds) / days if days else 1.0
+        return self._all_seconds / self._all_days if self._all_days else 1.0
