@@ -296,7 +296,7 @@ def sync_store(
     from orders_sync.run_profiler.execution import run_job
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.run_profiler.progress import ProgressMeter
-    from orders_sync.runs.results import JobResult
+    from orders_sync.runs.results import JobResult, without_result
 
     settings = task_settings()
     options = ProfilerOptions.from_dict(start_info["options"])
@@ -339,13 +339,9 @@ def sync_store(
                     _log_plan(results[-1])
         except RunInterrupted as exc:  # the deadline, in the middle of a window
             interrupted = f"interrupted: {exc}"
-            done = {(r.store_code, r.pipeline) for r in results}
-            for job in jobs:
-                if (job.store_code, job.pipeline.code) not in done:
-                    results.append(
-                        JobResult(job.store_code, job.pipeline.code, crashed=interrupted)
-                    )
-                    _log_plan(results[-1])
+            for job in without_result(jobs, results):
+                results.append(JobResult(job.store_code, job.pipeline.code, crashed=interrupted))
+                _log_plan(results[-1])
     for index, result in enumerate(results):  # plans the stop left unfinished, not failed
         if stop.is_set() and result.not_run and result.status == "success":
             results[index] = dataclasses.replace(

@@ -36,7 +36,7 @@ from orders_sync.run_profiler.progress import ProgressMeter
 from orders_sync.run_profiler.shards import run_in_shards, shard_count
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit
 from orders_sync.runs import lifecycle
-from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
+from orders_sync.runs.results import JobResult, RunOutcome, WindowReport, without_result
 from orders_sync.status.coverage import StoreStatus
 from orders_sync.status.load import read_statuses, stale
 
@@ -316,12 +316,11 @@ def _execute(
             for index in queue.ready():
                 if index in steps:
                     results.append(lifecycle.finish_job(steps.pop(index)))
-            ended = {(r.store_code, r.pipeline) for r in results}
             in_flight = {queue.jobs[index] for index in running.values()}
             results.extend(
                 JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
-                for job in queue.jobs
-                if (job.store_code, job.pipeline.code) not in ended and job not in in_flight
+                for job in without_result(queue.jobs, results)
+                if job not in in_flight
             )
     finally:
         # On a stop request, do not wait for windows still blocked on the network: they are

@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orders_sync.domain import Job, deal_by_work
-from orders_sync.runs.results import JobResult, WindowReport
+from orders_sync.runs.results import JobResult, WindowReport, without_result
 
 logger = logging.getLogger(__name__)
 
@@ -131,22 +131,20 @@ def run_in_shards(
         for reader in readers:
             reader.close()
     if not stop_event.is_set():
-        reported = {(r.store_code, r.pipeline) for r in results}
-        for job in jobs:
-            if (job.store_code, job.pipeline.code) not in reported:
-                logger.error(
-                    "store %s %s: its worker process died before reporting",
+        for job in without_result(jobs, results):
+            logger.error(
+                "store %s %s: its worker process died before reporting",
+                job.store_code,
+                job.pipeline.code,
+                extra={"run_id": run_id, "store_code": job.store_code},
+            )
+            results.append(
+                JobResult(
                     job.store_code,
                     job.pipeline.code,
-                    extra={"run_id": run_id, "store_code": job.store_code},
+                    crashed="its worker process died before reporting",
                 )
-                results.append(
-                    JobResult(
-                        job.store_code,
-                        job.pipeline.code,
-                        crashed="its worker process died before reporting",
-                    )
-                )
+            )
     return results
 
 

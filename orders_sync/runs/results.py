@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from orders_sync.domain import FAILED, SKIPPED, SUCCESS
+from orders_sync.domain import FAILED, SKIPPED, SUCCESS, Job
 from orders_sync.runs.summary import overall_status
 
 
@@ -85,3 +85,9 @@ class RunOutcome:
     overall_status: str
     summary_text: str
     counts: Mapping[tuple[str, str], int]
+
+
+def without_result(jobs: Iterable[Job], results: Iterable[JobResult]) -> list[Job]:
+    """The jobs (store + pipeline) none of ``results`` is the result of, in their order."""
+    reported = {(result.store_code, result.pipeline) for result in results}
+    return [job for job in jobs if (job.store_code, job.pipeline.code) not in reported]
