@@ -47,12 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.db.engine import get_engine  # noqa: E402
-from orders_sync.db.repositories.orders_data import (  # noqa: E402
-    TD_ORDERS,
-    UpsertCounts,
-)
+from orders_sync.db.repositories.orders_data import UpsertCounts  # noqa: E402
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter  # noqa: E402
 from orders_sync.sources.models import ORDER_STATUSES, TdOrder  # noqa: E402
+from orders_sync.sources.td import TD_ORDERS  # noqa: E402
 from orders_sync.sources.td_client import MAX_PAGE_SIZE  # noqa: E402
 from tests.support.data_probes import row_versions  # noqa: E402
 

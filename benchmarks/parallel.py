@@ -64,6 +64,7 @@ from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
 from orders_sync.run_profiler.shards import shard_count, workers_of  # noqa: E402
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
+from orders_sync.sources.spec import Endpoint
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 
 STORES = 12
@@ -464,10 +465,7 @@ MODES = ("thread", "process")
 def settings_for(url: str, base_url: str, state: Path) -> Settings:
     return Settings(
         database_url=url,
-        td_api_base_url=base_url,
-        td_api_token=TOKEN,
-        uc_api_base_url=base_url,
-        uc_api_token=TOKEN,
+        endpoints={"TD": Endpoint(base_url, TOKEN), "UC": Endpoint(base_url, TOKEN)},
         state_dir=state,
     )
 

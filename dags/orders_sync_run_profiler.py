@@ -59,6 +59,7 @@ from orders_sync.airflow_support.assets import CHANGED_TABLES_ALIAS
 from orders_sync.airflow_support.dag_config import dag_config_from_env
 from orders_sync.airflow_support.notifier import OrdersSyncAlertNotifier
 from orders_sync.airflow_support.pools import POOL_NAME
+from orders_sync.sources.registry import ALL_GROUPS, sync_group_choices
 
 CONFIG = dag_config_from_env()
 
@@ -89,7 +90,9 @@ CONFIG = dag_config_from_env()
             description="run_env written on every row",
         ),
         "sync_group": Param(
-            "ALL", enum=["TD", "UC", "ALL"], description="store_master.sync_group to run"
+            ALL_GROUPS,
+            enum=list(sync_group_choices()),
+            description="store_master.sync_group to run",
         ),
         "window_days": Param(
             90, type="integer", minimum=1, description="N: size of each backfill chunk in days"

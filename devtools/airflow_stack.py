@@ -41,11 +41,10 @@ from sqlalchemy.engine import make_url
 from devtools.airflow_api import AirflowApi
 from orders_sync.airflow_support.connections import (
     ORDERS_DB_CONN_ID,
-    TD_CRM_CONN_ID,
-    UC_CRM_CONN_ID,
 )
 from orders_sync.airflow_support.pools import POOL_DESCRIPTION, POOL_NAME
 from orders_sync.config import REPOSITORY_ROOT, settings_from_env
+from orders_sync.sources import registry
 
 DAG_ID = "orders_sync_run_profiler"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -408,19 +407,21 @@ class LocalAirflow:
     def connections(self) -> list[dict[str, Any]]:
         """The connections this stack creates (the orders DB, and the CRMs when known)."""
         connections = [orders_db_connection(self.orders_url)]
-        crms = (
-            (TD_CRM_CONN_ID, "TD", LOCAL_TD_TOKEN, "TD reporting API"),
-            (UC_CRM_CONN_ID, "UC", LOCAL_UC_TOKEN, "UC GST API"),
-        )
-        for conn_id, prefix, local_token, what in crms:
-            base_url = self.simulator_url or os.environ.get(f"{prefix}_API_BASE_URL")
-            token = local_token if self.simulator_url else os.environ.get(f"{prefix}_API_TOKEN")
+        local_tokens = {"TD": LOCAL_TD_TOKEN, "UC": LOCAL_UC_TOKEN}  # what the simulator serves
+        for source in registry.sources():
+            simulated = self.simulator_url and source.sync_group in local_tokens
+            base_url = self.simulator_url if simulated else os.environ.get(source.base_url_variable)
+            token = (
+                local_tokens[source.sync_group]
+                if simulated
+                else os.environ.get(source.token_variable)
+            )
             if base_url:
                 connections.append(
                     {
-                        "connection_id": conn_id,
+                        "connection_id": source.connection_id,
                         "conn_type": "http",
-                        "description": f"orders_sync: {what}",
+                        "description": f"orders_sync: {source.title}",
                         "host": base_url,
                         "password": token,
                     }
@@ -640,7 +641,7 @@ Airflow is up.
   DAG          {DAG_ID} ({state}; {schedule})
   pool         {POOL_NAME}: {stack.options.max_workers} slots
   connections  {ORDERS_DB_CONN_ID} -> {describe_url(stack.orders_url)}
-               {TD_CRM_CONN_ID}, {UC_CRM_CONN_ID} -> {crm}
+               {", ".join(s.connection_id for s in registry.sources())} -> {crm}
   metadata     {describe_url(stack.metadata_url)}
   logs         {stack.logs_dir}/<component>.log
 Trigger with conf: {stack.api_url}/dags/{DAG_ID}/trigger   (Ctrl-C stops everything)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pendulum
 
 from orders_sync.exceptions import ConfigurationError
+from orders_sync.sources.spec import Endpoint, HttpOptions
 
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 DEFAULT_ENV = "dev"
@@ -37,8 +38,9 @@ class Settings:
         pipeline_timezone: IANA name; every "today" and every date window uses it.
         env: default ``run_env`` (``--env``).
         sources: ``http`` (the URLs below) or ``simulator`` (the bundled CRM simulator).
-        td_api_base_url / td_api_token: TD reporting API; ``None``: not configured.
-        uc_api_base_url / uc_api_token: UC GST API; ``None``: not configured.
+        endpoints: per sync group, where its source is reached (``<PREFIX>_BASE_URL``,
+            ``<PREFIX>_TOKEN``, ``<PREFIX>_MAX_RPS`` of :mod:`orders_sync.sources.registry`);
+            a group not in it is not configured.
         settle_days: default ``--settle-days`` (0 keeps the requirement's plan exactly).
         max_workers: default ``--max-workers``; in Airflow also the ``orders_sync`` pool size.
         http_timeout_s: per-request timeout of the CRM clients.
@@ -61,10 +63,7 @@ class Settings:
     pipeline_timezone: str = DEFAULT_TIMEZONE
     env: str = DEFAULT_ENV
     sources: str = SOURCES_HTTP
-    td_api_base_url: str | None = None
-    td_api_token: str | None = None
-    uc_api_base_url: str | None = None
-    uc_api_token: str | None = None
+    endpoints: Mapping[str, Endpoint] = dataclasses.field(default_factory=dict)
     settle_days: int = 0
     max_workers: int = 3
     http_timeout_s: float = 30.0
@@ -120,6 +119,23 @@ class Settings:
         if self.http_timeout_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
 
+    def endpoint(self, sync_group: str) -> Endpoint:
+        """Where the source of ``sync_group`` is reached (all ``None``: not configured)."""
+        return self.endpoints.get(sync_group, Endpoint())
+
+    def with_endpoint(self, sync_group: str, endpoint: Endpoint) -> Settings:
+        """These settings with ``sync_group``'s source reached at ``endpoint``."""
+        return dataclasses.replace(self, endpoints={**self.endpoints, sync_group: endpoint})
+
+    def http_options(self) -> HttpOptions:
+        """How the source clients talk to their APIs."""
+        return HttpOptions(
+            timeout_s=self.http_timeout_s,
+            max_attempts=self.http_max_attempts,
+            backoff_base_s=self.http_backoff_base_s,
+            retry_after_cap_s=self.http_retry_after_cap_s,
+        )
+
     @property
     def alerts_configured(self) -> bool:
         """Whether any alert channel (webhook, e-mail) is configured."""
@@ -173,6 +189,33 @@ def _opt(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _positive_float(env: Mapping[str, str], name: str) -> float | None:
+    raw = _opt(env, name)
+    if raw is None:
+        return None
+    value = _float(env, name, 0.0)
+    if not value > 0:
+        raise ConfigurationError(f"{name}={raw!r} must be a positive number of requests a second.")
+    return value
+
+
+def endpoints_from_env(env: Mapping[str, str]) -> dict[str, Endpoint]:
+    """Each source's endpoint from its variables (``TD_API_BASE_URL``, ...); sources none of
+    whose variables is set are left out."""
+    from orders_sync.sources import registry  # the registry imports the source clients
+
+    endpoints = {}
+    for source in registry.sources():
+        endpoint = Endpoint(
+            base_url=_opt(env, source.base_url_variable),
+            token=_opt(env, source.token_variable),
+            max_rps=_positive_float(env, source.max_rps_variable),
+        )
+        if endpoint != Endpoint():
+            endpoints[source.sync_group] = endpoint
+    return endpoints
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Build and validate :class:`Settings` from ``env`` (default ``os.environ``).
 
@@ -186,10 +229,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         pipeline_timezone=_opt(env, "ORDERS_SYNC_TIMEZONE") or DEFAULT_TIMEZONE,
         env=_opt(env, "ORDERS_SYNC_ENV") or DEFAULT_ENV,
         sources=_opt(env, "ORDERS_SYNC_SOURCES") or SOURCES_HTTP,
-        td_api_base_url=_opt(env, "TD_API_BASE_URL"),
-        td_api_token=_opt(env, "TD_API_TOKEN"),
-        uc_api_base_url=_opt(env, "UC_API_BASE_URL"),
-        uc_api_token=_opt(env, "UC_API_TOKEN"),
+        endpoints=endpoints_from_env(env),
         settle_days=_int(env, "ORDERS_SYNC_SETTLE_DAYS", 0),
         max_workers=_int(env, "ORDERS_SYNC_MAX_WORKERS", 3),
         http_timeout_s=_float(env, "ORDERS_SYNC_HTTP_TIMEOUT", 30.0),

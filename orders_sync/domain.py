@@ -1,4 +1,4 @@
-"""The project's vocabulary: statuses, limits, pipelines and sync groups, date ranges.
+"""The project's vocabulary: statuses, limits, date ranges, plans.
 
 The bottom layer: it imports nothing of orders_sync but :mod:`orders_sync.exceptions`, and
 every other layer may use it. Each status, limit and mapping is defined here and nowhere
@@ -31,18 +31,8 @@ MAX_STORE_CODE_CHARS = 8
 MAX_RUN_ID_CHARS = 64
 """``pipeline_run_summaries.run_id`` is ``VARCHAR(64)``."""
 
-# --- pipelines and sync groups -------------------------------------------------------------
-TD_ORDERS_SYNC = "td_orders_sync"
-UC_ORDERS_SYNC = "uc_orders_sync"
+# --- the profiler's own pipeline (the sources' pipelines: orders_sync.sources.registry) ---
 RUN_PROFILER = "orders_sync_run_profiler"
-PIPELINE_CODES = (TD_ORDERS_SYNC, UC_ORDERS_SYNC)
-SYNC_GROUP_PIPELINES = {"TD": TD_ORDERS_SYNC, "UC": UC_ORDERS_SYNC}
-"""``store_master.sync_group`` -> the pipeline that syncs its stores."""
-PIPELINE_SYNC_GROUP = {code: group for group, code in SYNC_GROUP_PIPELINES.items()}
-"""pipeline code -> the ``store_master.sync_group`` whose stores it syncs."""
-SYNC_GROUPS = tuple(SYNC_GROUP_PIPELINES)
-SYNC_GROUP_CHOICES = (*SYNC_GROUPS, "ALL")
-"""``--sync-group`` / conf ``sync_group``."""
 
 ONE_DAY = timedelta(days=1)
 JOB_OVERHEAD_DAYS = 3
@@ -159,7 +149,7 @@ class StoreRef:
 
 @dataclass(frozen=True, slots=True)
 class PipelineRef:
-    """A ``pipelines`` row: ``code`` is ``'td_orders_sync'`` or ``'uc_orders_sync'``."""
+    """A ``pipelines`` row of a source's pipeline (``td_orders_sync``, ...)."""
 
     code: str
     id: int

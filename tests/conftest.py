@@ -7,6 +7,7 @@ it (tens of milliseconds), so tests never see each other's rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pendulum
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from devtools import embedded_postgres as embedded
 from orders_sync.config import Settings, override_settings
 from orders_sync.db.engine import dispose_engines, get_engine
 from orders_sync.db.migrate import upgrade
+from tests.support import third_source as xx
 
 TEMPLATE = "orders_sync_template"
 _counter = itertools.count()
@@ -102,3 +105,26 @@ def empty_db_url(pg_server: embedded.EmbeddedServer) -> Iterator[str]:
 def engine(db_url: str) -> sa.Engine:
     """The process-wide engine of the test's database."""
     return get_engine()
+
+
+# --- the third source of tests/support/third_source.py --------------------------------
+@pytest.fixture
+def xx_crm() -> Iterator[xx.ReceiptCrm]:
+    with xx.ReceiptCrm() as server:
+        yield server
+
+
+@pytest.fixture
+def xx_site(tmp_path: Path) -> Path:
+    return xx.install_entry_point(tmp_path / "site")
+
+
+@pytest.fixture
+def xx_today() -> dt.date:
+    return pendulum.today("Asia/Kolkata").date()
+
+
+@pytest.fixture
+def xx_engine(engine: sa.Engine, xx_today: dt.date) -> sa.Engine:
+    xx.create_tables(engine, xx.STORES, xx_today - dt.timedelta(days=xx.HISTORY_DAYS))
+    return engine

@@ -20,6 +20,12 @@ DEMO_TD_TOKEN = "td-simulator-demo-token"
 DEMO_UC_TOKEN = "uc-simulator-demo-token"
 
 
+def demo_token(sync_group: str) -> str:
+    """The token used for a source the simulator serves when none is configured (the
+    simulator accepts any non-empty token)."""
+    return f"{sync_group.lower()}-simulator-demo-token"
+
+
 @dataclasses.dataclass(frozen=True)
 class RunningSimulator:
     """The process's bundled simulator.

@@ -1,4 +1,4 @@
-"""The Assets of the three data tables, and the run's changes that become asset events.
+"""The Assets of the sources' data tables, and the run's changes that become asset events.
 
 A downstream DAG schedules on fresh orders with the same URIs::
 
@@ -22,22 +22,12 @@ if TYPE_CHECKING:  # the DAG file imports this module at parse time: keep it lig
 
 ASSET_GROUP = "orders_sync"
 CHANGED_TABLES_ALIAS = "orders_sync_changed_tables"
-TABLE_DATE_COLUMNS = {"td_orders": "order_date", "td_sales": "payment_date",
-                      "uc_orders": "invoice_date"}  # fmt: skip
-"""The data tables (interfaces.md) and the date column each one is partitioned by."""
 MAX_STORES_LISTED = 100
 
 
 def asset_uri(table: str) -> str:
     """The URI of a data table's Asset."""
     return f"orders-sync://orders/{table}"
-
-
-def data_assets() -> list[Any]:
-    """The three Assets (``airflow.sdk.Asset``), for DAG files."""
-    from airflow.sdk import Asset
-
-    return [Asset(name=t, uri=asset_uri(t), group=ASSET_GROUP) for t in TABLE_DATE_COLUMNS]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +60,11 @@ def changes_of_run(conn: sa.Connection, run_id: str, started_at: dt.datetime) ->
     each; tables it did not change are left out."""
     import sqlalchemy as sa
 
+    from orders_sync.sources import registry
+
     changes = []
-    for table, day in TABLE_DATE_COLUMNS.items():
+    for data_table in registry.data_tables():
+        table, day = data_table.name, data_table.date_column
         inserted, changed, stores, first, last = conn.execute(
             sa.text(
                 f"""

@@ -1,6 +1,6 @@
 """Airflow connections → :class:`~orders_sync.config.Settings`.
 
-Inside Airflow the orders database and the two CRMs may be configured as connections;
+Inside Airflow the orders database and each source's CRM may be configured as connections;
 each one that exists replaces the matching environment variables of interfaces.md, and
 each one that does not leaves the environment in charge:
 
@@ -11,12 +11,13 @@ orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: the provider's
                              ``PostgresHook.sqlalchemy_url`` (login, password, host, port,
                              schema, ``sqlalchemy_scheme``/``sqlalchemy_query`` extras), plus
                              the libpq extras (``sslmode``, ...) the hook passes to psycopg
-td_crm         ``http``      ``TD_API_BASE_URL`` and ``TD_API_TOKEN`` (the password); the
-                             base URL is the host as given when it holds a scheme, else
+a source's     ``http``      its ``<PREFIX>_BASE_URL`` and ``<PREFIX>_TOKEN`` (the password):
+``connection_id``            ``td_crm`` gives ``TD_API_BASE_URL`` / ``TD_API_TOKEN``, ``uc_crm``
+(``td_crm``)                 the UC ones (:mod:`orders_sync.sources.registry`). The base URL is
+                             the host as given when it holds a scheme, else
                              ``<scheme>://host[:port]`` with the scheme from ``schema``
                              (``http``/``https``, Airflow's ``HttpHook`` rule) or, when that
                              is empty, ``https`` for conn type ``https`` and ``http`` else
-uc_crm         ``http``      ``UC_API_BASE_URL`` and ``UC_API_TOKEN`` likewise
 ============== ============= ===============================================================
 
 So an existing ``http`` connection means the same here as for ``HttpHook``, and a URI such as
@@ -32,10 +33,9 @@ from typing import Any, Protocol
 
 from orders_sync.config import Settings, settings_from_env
 from orders_sync.exceptions import ConfigurationError
+from orders_sync.sources import registry
 
 ORDERS_DB_CONN_ID = "orders_sync_db"
-TD_CRM_CONN_ID = "td_crm"
-UC_CRM_CONN_ID = "uc_crm"
 ALERTS_CONN_ID = "orders_sync_alerts"
 """An http connection whose host (a whole URL, or host + schema + port) is the alert webhook."""
 
@@ -153,20 +153,17 @@ def settings_from_airflow(
         settings = dataclasses.replace(
             settings, database_url=database_url_from_connection(database)
         )
-    td = lookup(TD_CRM_CONN_ID)
-    if td is not None:
-        settings = dataclasses.replace(
-            settings,
-            td_api_base_url=base_url_from_connection(td, TD_CRM_CONN_ID),
-            td_api_token=td.password or None,
-        )
-    uc = lookup(UC_CRM_CONN_ID)
-    if uc is not None:
-        settings = dataclasses.replace(
-            settings,
-            uc_api_base_url=base_url_from_connection(uc, UC_CRM_CONN_ID),
-            uc_api_token=uc.password or None,
-        )
+    for source in registry.sources():
+        crm = lookup(source.connection_id)
+        if crm is not None:
+            settings = settings.with_endpoint(
+                source.sync_group,
+                dataclasses.replace(
+                    settings.endpoint(source.sync_group),
+                    base_url=base_url_from_connection(crm, source.connection_id),
+                    token=crm.password or None,
+                ),
+            )
     alerts = lookup(ALERTS_CONN_ID)
     if alerts is not None:
         settings = dataclasses.replace(

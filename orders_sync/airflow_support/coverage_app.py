@@ -25,8 +25,8 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
-from orders_sync.domain import SYNC_GROUP_CHOICES
 from orders_sync.exceptions import OrdersSyncError
+from orders_sync.sources import registry
 
 DAG_ID = "orders_sync_run_profiler"
 URL_PREFIX = "/orders_sync"
@@ -103,8 +103,10 @@ def create_app() -> FastAPI:
         sync_group: str = Query("ALL"),
         store_code: str | None = Query(None),
     ) -> dict[str, Any]:
-        if sync_group not in SYNC_GROUP_CHOICES:
-            raise HTTPException(400, f"sync_group must be one of {', '.join(SYNC_GROUP_CHOICES)}")
+        if sync_group not in registry.sync_group_choices():
+            raise HTTPException(
+                400, f"sync_group must be one of {', '.join(registry.sync_group_choices())}"
+            )
         try:
             return coverage_payload(
                 days=days,

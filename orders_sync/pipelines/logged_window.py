@@ -17,28 +17,24 @@ pipeline:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import psycopg
 import sqlalchemy as sa
 
 from orders_sync.db.repositories import sync_log
-from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts
+from orders_sync.db.repositories.orders_data import UpsertCounts
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.exceptions import RunInterrupted
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter
 from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
+from orders_sync.sources.spec import DataTable, PageSource, Source
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 1000
-
-PageSource = Callable[[str, dt.date, dt.date], Iterable[Sequence[Any]]]
-"""``(store_code, from_date, to_date) -> pages``: a client's ``iter_*_pages`` method."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -265,37 +261,56 @@ def _log_result(outcome: WindowResult, request: WindowRequest) -> None:
     )
 
 
-class LoggedPipeline:
-    """Base of the two pipelines: ``pipeline_id`` resolved once, :meth:`parts` run logged.
+class SourcePipeline:
+    """A source's pipeline: ``pipeline_id`` resolved once, the source's parts run logged.
 
     Args:
         engine: the orders database.
-        pipeline_id: ``pipelines.id`` of :attr:`code` if already known; else resolved here.
+        source: the source's declaration (:mod:`orders_sync.sources.registry`).
+        client: its client, with a method for each part's ``pages``; the caller owns (and
+            closes) it.
+        only: run only the part of this name (``--orders-only``: ``orders``).
+        pipeline_id: ``pipelines.id`` of the source's pipeline if already known; else
+            resolved here.
         batch_rows: rows of whole source pages written per transaction.
 
     Raises:
-        ConfigurationError: ``pipelines`` has no row for :attr:`code`.
+        ValueError: ``only`` names no part of the source.
+        ConfigurationError: ``pipelines`` has no row for the source's pipeline.
     """
-
-    code: str
 
     def __init__(
         self,
         engine: sa.Engine,
+        source: Source,
+        client: object,
         *,
+        only: str | None = None,
         pipeline_id: int | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
         self.engine = engine
+        self.source = source
+        self.client = client
+        self.code = source.pipeline_code
+        self.only = only
         self.batch_rows = batch_rows
+        self._parts = tuple(
+            WindowPart(part.name, part.pulled, getattr(client, part.pages), part.table)
+            for part in source.select_parts(only)
+        )
         if pipeline_id is None:
             with engine.connect() as conn:
                 pipeline_id = resolve_pipeline_ids(conn, [self.code])[self.code]
         self.pipeline_id: int = pipeline_id
 
+    def __repr__(self) -> str:
+        only = f" only={self.only}" if self.only else ""
+        return f"<{type(self).__name__} {self.code} pipeline_id={self.pipeline_id}{only}>"
+
     def parts(self) -> Sequence[WindowPart]:
         """The parts of a window, in order."""
-        raise NotImplementedError
+        return self._parts
 
     def run_window(self, request: WindowRequest) -> WindowResult:
         """Sync one store over one window; never raises for a window failure."""
@@ -304,6 +319,6 @@ class LoggedPipeline:
             code=self.code,
             pipeline_id=self.pipeline_id,
             request=request,
-            parts=self.parts(),
+            parts=self._parts,
             batch_rows=self.batch_rows,
         )

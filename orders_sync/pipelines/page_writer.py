@@ -19,7 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import DataTable, UpsertCounts, upsert_rows
+from orders_sync.db.repositories.orders_data import UpsertCounts, upsert_rows
+from orders_sync.sources.spec import DataTable
 
 logger = logging.getLogger(__name__)
 

@@ -36,9 +36,7 @@ from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.domain import (
     MAX_STORE_CODE_CHARS,
-    PIPELINE_SYNC_GROUP,
     SUCCESS,
-    TD_ORDERS_SYNC,
     Job,
     PipelineRef,
     PlannedWindow,
@@ -50,6 +48,7 @@ from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.pipelines.window import DEFAULT_SPAN_DAYS, WindowPipeline, default_window
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult
+from orders_sync.sources import registry
 from orders_sync.sources.factory import require_sources
 
 logger = logging.getLogger(__name__)
@@ -67,8 +66,7 @@ class StandaloneRun:
         from_date: first day of every store's window.
         to_date: last day of every store's window.
         stores: the stores to run, in ``store_code`` order.
-        orders_only: TD ``--orders-only``.
-        sales_only: TD ``--sales-only``.
+        only: the one part to run (``--orders-only``: ``orders``); ``None``: every part.
     """
 
     code: str
@@ -78,13 +76,13 @@ class StandaloneRun:
     from_date: dt.date
     to_date: dt.date
     stores: tuple[store_master.StoreRow, ...]
-    orders_only: bool = False
-    sales_only: bool = False
+    only: str | None = None
 
 
 def build_parser(code: str) -> CommandParser:
     """The argument parser of ``code``'s command."""
-    group = PIPELINE_SYNC_GROUP[code]
+    source = registry.for_pipeline(code)
+    group = source.sync_group
     parser = CommandParser(
         prog=f"{code}.sh",
         description=(
@@ -109,10 +107,16 @@ def build_parser(code: str) -> CommandParser:
         metavar="YYYY-MM-DD",
         help="last day (default: today in ORDERS_SYNC_TIMEZONE)",
     )
-    if code == TD_ORDERS_SYNC:
+    if source.part_flags:
         only = parser.add_mutually_exclusive_group()
-        only.add_argument("--orders-only", action="store_true", help="pull orders only")
-        only.add_argument("--sales-only", action="store_true", help="pull sales only")
+        for part in source.parts:
+            only.add_argument(
+                f"--{part.name}-only",
+                dest="only",
+                action="store_const",
+                const=part.name,
+                help=f"pull {part.name} only",
+            )
     return parser
 
 
@@ -158,7 +162,7 @@ def validate(
     today = today_in(settings.pipeline_timezone, now() if now is not None else None)
     from_date, to_date = default_window(today, from_date=args.from_date, to_date=args.to_date)
     store_code = _store_code(args.store_code)
-    group = PIPELINE_SYNC_GROUP[code]
+    group = registry.for_pipeline(code).sync_group
 
     settings = command_settings(settings)
     engine = get_engine(settings)
@@ -167,11 +171,11 @@ def validate(
         with engine.connect() as conn:
             pipeline_id = resolve_pipeline_ids(conn, [code])[code]
             rows = store_master.select_runnable_stores(
-                conn, sync_group=group, store_code=store_code
+                conn, sync_groups=[group], store_code=store_code
             )
             if store_code is not None and not rows:
                 found = store_master.get_store(conn, store_code)
-                raise UsageError(store_master.explain_unrunnable(found, store_code, group))
+                raise UsageError(store_master.explain_unrunnable(found, store_code, [group]))
     except sa.exc.OperationalError as exc:
         raise DatabaseUnavailableError(
             f"the orders database stopped answering: {describe_failure('database', exc)}"
@@ -191,8 +195,7 @@ def validate(
         from_date=from_date,
         to_date=to_date,
         stores=tuple(rows),
-        orders_only=bool(getattr(args, "orders_only", False)),
-        sales_only=bool(getattr(args, "sales_only", False)),
+        only=getattr(args, "only", None),
     )
 
 
@@ -285,8 +288,7 @@ def main(
             code,
             engine,
             settings,
-            orders_only=run.orders_only,
-            sales_only=run.sales_only,
+            only=run.only,
             pipeline_id=run.pipeline_id,
         ) as pipeline:
             return execute(engine, pipeline, run)

@@ -14,16 +14,15 @@ Command line (``scripts/td_orders_sync.sh``, :mod:`orders_sync.pipelines.standal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Protocol
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC
-from orders_sync.pipelines.logged_window import LoggedPipeline, WindowPart
+from orders_sync.pipelines.logged_window import SourcePipeline
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
 from orders_sync.sources.models import TdOrder, TdSale
+from orders_sync.sources.td import SOURCE
 
 
 class TdSource(Protocol):
@@ -38,7 +37,7 @@ class TdSource(Protocol):
     ) -> Iterator[list[TdSale]]: ...
 
 
-class TdOrdersSync(LoggedPipeline):
+class TdOrdersSync(SourcePipeline):
     """The TD pipeline: orders, then sales, for one store + window per call.
 
     Final status (requirement §C): ``success`` when every part that ran succeeded;
@@ -59,8 +58,6 @@ class TdOrdersSync(LoggedPipeline):
         ConfigurationError: ``pipelines`` has no ``td_orders_sync`` row.
     """
 
-    code = TD_ORDERS_SYNC
-
     def __init__(
         self,
         engine: sa.Engine,
@@ -73,21 +70,7 @@ class TdOrdersSync(LoggedPipeline):
     ) -> None:
         if orders_only and sales_only:
             raise ValueError("orders_only and sales_only are mutually exclusive")
-        super().__init__(engine, pipeline_id=pipeline_id, batch_rows=batch_rows)
-        self.client = client
-        self.orders_only = orders_only
-        self.sales_only = sales_only
-
-    def __repr__(self) -> str:
-        flags = " orders_only" if self.orders_only else " sales_only" if self.sales_only else ""
-        return f"<TdOrdersSync pipeline_id={self.pipeline_id}{flags}>"
-
-    def parts(self) -> Sequence[WindowPart]:
-        """The parts that run, in order."""
-        orders = WindowPart("orders", "orders", self.client.iter_order_pages, TD_ORDERS)
-        sales = WindowPart("sales", "sales", self.client.iter_sale_pages, TD_SALES)
-        if self.orders_only:
-            return (orders,)
-        if self.sales_only:
-            return (sales,)
-        return (orders, sales)
+        only = "orders" if orders_only else "sales" if sales_only else None
+        super().__init__(
+            engine, SOURCE, client, only=only, pipeline_id=pipeline_id, batch_rows=batch_rows
+        )

@@ -14,16 +14,15 @@ Command line (``scripts/uc_orders_sync.sh``, :mod:`orders_sync.pipelines.standal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Protocol
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import UC_ORDERS
-from orders_sync.db.repositories.pipelines import UC_ORDERS_SYNC
-from orders_sync.pipelines.logged_window import LoggedPipeline, WindowPart
+from orders_sync.pipelines.logged_window import SourcePipeline
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS
 from orders_sync.sources.models import UcGstLine
+from orders_sync.sources.uc import SOURCE
 
 
 class UcSource(Protocol):
@@ -34,7 +33,7 @@ class UcSource(Protocol):
     ) -> Iterator[list[UcGstLine]]: ...
 
 
-class UcOrdersSync(LoggedPipeline):
+class UcOrdersSync(SourcePipeline):
     """The UC pipeline: GST lines into ``uc_orders``, for one store + window per call.
 
     Final status ``success`` or ``failed``; ``orders_pulled_at`` is set when the GST lines
@@ -51,8 +50,6 @@ class UcOrdersSync(LoggedPipeline):
         ConfigurationError: ``pipelines`` has no ``uc_orders_sync`` row.
     """
 
-    code = UC_ORDERS_SYNC
-
     def __init__(
         self,
         engine: sa.Engine,
@@ -61,12 +58,4 @@ class UcOrdersSync(LoggedPipeline):
         pipeline_id: int | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
     ) -> None:
-        super().__init__(engine, pipeline_id=pipeline_id, batch_rows=batch_rows)
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"<UcOrdersSync pipeline_id={self.pipeline_id}>"
-
-    def parts(self) -> Sequence[WindowPart]:
-        """The one part: GST lines, logged as orders."""
-        return (WindowPart("gst", "orders", self.client.iter_gst_pages, UC_ORDERS),)
+        super().__init__(engine, SOURCE, client, pipeline_id=pipeline_id, batch_rows=batch_rows)

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from orders_sync.config import Settings
 from orders_sync.db.repositories import stores
 from orders_sync.db.repositories.log_facts import load_log_facts
-from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
-from orders_sync.domain import SYNC_GROUP_PIPELINES, Job, PipelineRef, StoreRef
+from orders_sync.db.repositories.pipelines import source_pipelines
+from orders_sync.domain import Job, StoreRef
 from orders_sync.exceptions import UsageError
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.planning import plan_jobs
+from orders_sync.sources import registry
 from orders_sync.sources.factory import require_sources
 
 
@@ -27,11 +28,11 @@ def select_stores(conn: sa.Connection, options: ProfilerOptions) -> list[StoreRe
     Raises:
         UsageError: ``--store-code`` names no runnable store of the selected group.
     """
-    group = None if options.sync_group == "ALL" else options.sync_group
-    rows = stores.select_runnable_stores(conn, sync_group=group, store_code=options.store_code)
+    groups = registry.groups_of(options.sync_group)
+    rows = stores.select_runnable_stores(conn, sync_groups=groups, store_code=options.store_code)
     if options.store_code is not None and not rows:
         existing = stores.get_store(conn, options.store_code)
-        raise UsageError(stores.explain_unrunnable(existing, options.store_code, group))
+        raise UsageError(stores.explain_unrunnable(existing, options.store_code, groups))
     return [
         StoreRef(
             store_code=row.store_code,
@@ -54,12 +55,7 @@ def check_run(conn: sa.Connection, options: ProfilerOptions, settings: Settings)
     """
     selected = select_stores(conn, options)
     require_sources(
-        settings,
-        {
-            SYNC_GROUP_PIPELINES[s.sync_group]
-            for s in selected
-            if s.sync_group in SYNC_GROUP_PIPELINES
-        },
+        settings, {registry.for_sync_group(store.sync_group).pipeline_code for store in selected}
     )
 
 
@@ -77,14 +73,10 @@ def plan_run(
     """
     with engine.connect() as conn:
         selected = select_stores(conn, options)
-        ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
-        pipelines = {
-            group: PipelineRef(code=code, id=ids[code])
-            for group, code in SYNC_GROUP_PIPELINES.items()
-        }
+        pipelines = source_pipelines(conn)
         facts = load_log_facts(
             conn,
-            pipeline_ids=sorted(ids.values()),
+            pipeline_ids=sorted(p.id for p in pipelines.values()),
             store_codes=[store.store_code for store in selected],
             overlap_days=options.overlap_days,
             today=today,

@@ -28,12 +28,12 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings, get_settings
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.domain import SYNC_GROUP_CHOICES
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.load_plan import plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.planning import describe_plan
 from orders_sync.run_profiler.progress import render_run_table
+from orders_sync.sources import registry
 
 DESCRIPTION = (
     "Auto backfill + continuous refresh of the TD and UC orders pipelines, decided from "
@@ -54,7 +54,7 @@ def build_parser(settings: Settings) -> CommandParser:
     add_common_arguments(parser, default_env=settings.env)
     parser.add_argument(
         "--sync-group",
-        choices=SYNC_GROUP_CHOICES,
+        choices=registry.sync_group_choices(),
         default="ALL",
         help="which stores: store_master.sync_group TD, UC, or ALL (default)",
     )

@@ -10,9 +10,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from orders_sync.domain import MAX_ENV_CHARS, MAX_STORE_CODE_CHARS, SYNC_GROUP_CHOICES
+from orders_sync.domain import MAX_ENV_CHARS, MAX_STORE_CODE_CHARS
 from orders_sync.exceptions import UsageError
 from orders_sync.run_profiler.plan_types import PlanOptions
+from orders_sync.sources import registry
 
 DEFAULT_MAX_WORKERS = 3
 
@@ -53,8 +54,11 @@ class ProfilerOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.env, str) or not self.env or len(self.env) > MAX_ENV_CHARS:
             raise UsageError(f"--env must be 1 to {MAX_ENV_CHARS} characters, got {self.env!r}.")
-        if self.sync_group not in SYNC_GROUP_CHOICES:
-            raise UsageError(f"--sync-group must be one of TD, UC, ALL, got {self.sync_group!r}.")
+        choices = registry.sync_group_choices()
+        if self.sync_group not in choices:
+            raise UsageError(
+                f"--sync-group must be one of {', '.join(choices)}, got {self.sync_group!r}."
+            )
         if (
             isinstance(self.max_workers, bool)
             or not isinstance(self.max_workers, int)
@@ -83,11 +87,6 @@ class ProfilerOptions:
         if not isinstance(self.dry_run, bool):
             raise UsageError(f"dry_run (--dry-run) must be true or false, got {self.dry_run!r}.")
         self.plan_options()
-
-    @property
-    def sync_groups(self) -> tuple[str, ...]:
-        """The ``store_master.sync_group`` values this run selects."""
-        return tuple(g for g in SYNC_GROUP_CHOICES if g != "ALL" and self.sync_group in (g, "ALL"))
 
     def plan_options(self) -> PlanOptions:
         """The planner's knobs (validated by :class:`PlanOptions`)."""

@@ -51,15 +51,14 @@ import sqlalchemy as sa
 
 from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, sync_log
-from orders_sync.domain import RUN_PROFILER, SUCCESS, TD_ORDERS_SYNC, UC_ORDERS_SYNC, Job
+from orders_sync.domain import RUN_PROFILER, SUCCESS, Job
 from orders_sync.exceptions import OrdersSyncError
 from orders_sync.pipelines.window import WindowPipeline, WindowRequest
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
 from orders_sync.runs.summary import RunTally, decide, summary_text
+from orders_sync.sources import registry
 
 logger = logging.getLogger(__name__)
-
-OUR_PIPELINES = (RUN_PROFILER, TD_ORDERS_SYNC, UC_ORDERS_SYNC)
 
 
 def process_owner() -> str:
@@ -189,7 +188,7 @@ def close_abandoned_runs(
         current_owner: the caller's own owner string, never closed.
     """
     with engine.connect() as conn:
-        candidates = run_summaries.open_runs(conn, OUR_PIPELINES)
+        candidates = run_summaries.open_runs(conn, (RUN_PROFILER, *registry.pipeline_codes()))
     closed: list[str] = []
     for run in candidates:
         if run.owner == current_owner and current_owner is not None:

@@ -1,36 +1,11 @@
-"""HTTP clients of the TD and UC CRM APIs (``shared/contracts/source-api.md``), their
-typed rows and errors, and the bundled CRM simulator (:mod:`.simulator`).
+"""The CRMs this project syncs (``shared/contracts/source-api.md``).
 
-Build clients with :mod:`orders_sync.sources.factory`; import the simulator from
-:mod:`devtools.simulator` (it is not imported here).
+- :mod:`.spec`: what a source is (its declaration); :mod:`.registry`: the sources in use;
+  :mod:`.td` and :mod:`.uc`: the two built-in declarations;
+- :mod:`.factory`: a source's client built from the settings;
+- the clients (:mod:`.td_client`, :mod:`.uc_client` over :mod:`.api_client`), their typed
+  rows (:mod:`.models`, decoded by :mod:`.wire`) and errors (:mod:`.errors`).
+
+The CRM simulator is a development tool (:mod:`devtools.simulator`); nothing here imports it
+except :mod:`.factory`, and only with ``ORDERS_SYNC_SOURCES=simulator``.
 """
-
-from __future__ import annotations
-
-from orders_sync.sources.errors import (
-    PageContext,
-    SourceAuthError,
-    SourceBadRequestError,
-    SourceDataError,
-    SourceError,
-    SourceNotFoundError,
-    SourceRetriesExhaustedError,
-)
-from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
-from orders_sync.sources.td_client import TdClient
-from orders_sync.sources.uc_client import UcClient
-
-__all__ = [
-    "PageContext",
-    "SourceAuthError",
-    "SourceBadRequestError",
-    "SourceDataError",
-    "SourceError",
-    "SourceNotFoundError",
-    "SourceRetriesExhaustedError",
-    "TdClient",
-    "TdOrder",
-    "TdSale",
-    "UcClient",
-    "UcGstLine",
-]

@@ -7,8 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from orders_sync.db.repositories.coverage import load_coverage
-from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
-from orders_sync.domain import SYNC_GROUP_PIPELINES, PipelineRef
+from orders_sync.db.repositories.pipelines import source_pipelines
 from orders_sync.run_profiler.load_plan import select_stores
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.status.coverage import StoreStatus, store_statuses
@@ -29,16 +28,13 @@ def read_statuses(
     """
     selection = ProfilerOptions(env="status", sync_group=sync_group, store_code=store_code)
     stores = select_stores(conn, selection)
-    ids = resolve_pipeline_ids(conn, SYNC_GROUP_PIPELINES.values())
+    pipelines = source_pipelines(conn)
     coverage = load_coverage(
         conn,
-        pipeline_ids=sorted(ids.values()),
+        pipeline_ids=sorted(p.id for p in pipelines.values()),
         store_codes=[s.store_code for s in stores],
         stuck_after=stuck_after,
     )
-    pipelines = {
-        group: PipelineRef(code=code, id=ids[code]) for group, code in SYNC_GROUP_PIPELINES.items()
-    }
     return store_statuses(stores, pipelines, coverage, today)
 
 

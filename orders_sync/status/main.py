@@ -21,8 +21,8 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.domain import SYNC_GROUP_CHOICES
 from orders_sync.exceptions import UsageError
+from orders_sync.sources import registry
 from orders_sync.status.coverage import StoreStatus
 from orders_sync.status.load import read_statuses
 from orders_sync.status.render import render_grid, render_table
@@ -37,7 +37,7 @@ def build_parser() -> CommandParser:
         description="Coverage of every store + pipeline from orders_sync_log: covered through, "
         "days behind, missing ranges, failing windows, running now. Read-only.",
     )
-    parser.add_argument("--sync-group", choices=SYNC_GROUP_CHOICES, default="ALL")
+    parser.add_argument("--sync-group", choices=registry.sync_group_choices(), default="ALL")
     parser.add_argument("--store-code", metavar="C", help="only this store_master.store_code")
     parser.add_argument("--format", default="table", help="table (default) or json")
     parser.add_argument(

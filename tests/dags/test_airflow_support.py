@@ -108,15 +108,18 @@ def test_connections_override_the_environment_and_missing_ones_leave_it() -> Non
     }
     settings = settings_from_airflow(connections.get, env)
     assert settings.database_url == "postgresql+psycopg://app:pw@dbhost/orders"
-    assert (settings.td_api_base_url, settings.td_api_token) == (
+    assert (settings.endpoint("TD").base_url, settings.endpoint("TD").token) == (
         "https://td.example.com",
         "td-conn-token",
     )
-    assert (settings.uc_api_base_url, settings.uc_api_token) == ("http://uc.env", "uc-env-token")
+    assert (settings.endpoint("UC").base_url, settings.endpoint("UC").token) == (
+        "http://uc.env",
+        "uc-env-token",
+    )
 
     from_env_only = settings_from_airflow(lambda conn_id: None, env)
     assert from_env_only.database_url == "postgresql://env@envhost/envdb"
-    assert from_env_only.td_api_token == "td-env-token"
+    assert from_env_only.endpoint("TD").token == "td-env-token"
 
 
 # --- parse-time knobs and the pool -----------------------------------------------------

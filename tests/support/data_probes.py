@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import DataTable
+from orders_sync.sources.spec import DataTable
 
 
 def count_rows(conn: sa.Connection, table: DataTable, store_code: str | None = None) -> int:

@@ -33,10 +33,12 @@ import sqlalchemy as sa
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.repositories import stores as stores_repo
-from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS, DataTable
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
+from orders_sync.sources.spec import DataTable, Endpoint
+from orders_sync.sources.td import TD_ORDERS, TD_SALES
+from orders_sync.sources.uc import UC_ORDERS
 
 TOKEN = "replay-token-not-secret"
 
@@ -81,10 +83,10 @@ def replay_settings(simulator: SimulatorServer, database_url: str, state_dir: Pa
         database_url=database_url,
         pipeline_timezone="Asia/Kolkata",
         env="replay",
-        td_api_base_url=simulator.base_url,
-        td_api_token=TOKEN,
-        uc_api_base_url=simulator.base_url,
-        uc_api_token=TOKEN,
+        endpoints={
+            "TD": Endpoint(simulator.base_url, TOKEN),
+            "UC": Endpoint(simulator.base_url, TOKEN),
+        },
         http_max_attempts=2,
         http_backoff_base_s=0.0,
         state_dir=state_dir,

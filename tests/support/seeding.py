@@ -9,11 +9,13 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 
 from orders_sync.db.repositories import run_summaries
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, UC_ORDERS_SYNC
 
 SEED_RUN_ID = "seeded-history"
 """``run_id`` of every log row a test seeds (one ``pipeline_run_summaries`` row)."""
 
+TD_ORDERS_SYNC = "td_orders_sync"
+UC_ORDERS_SYNC = "uc_orders_sync"
+"""The pipeline codes of interfaces.md."""
 PIPELINE_OF_GROUP = {"TD": TD_ORDERS_SYNC, "UC": UC_ORDERS_SYNC}
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from devtools.simulator.clock import IST
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
+from orders_sync.sources.spec import Endpoint
 from tests.support import observe
 
 SEED = 11
@@ -39,10 +40,10 @@ def settings_for(db_url: str, sim: SimulatorServer, **overrides: object) -> Sett
     """Settings of a test run: its database, the simulator, one quick retry, no backoff."""
     values: dict[str, object] = {
         "database_url": db_url,
-        "td_api_base_url": sim.base_url,
-        "td_api_token": TD_TOKEN,
-        "uc_api_base_url": sim.base_url,
-        "uc_api_token": UC_TOKEN,
+        "endpoints": {
+            "TD": Endpoint(sim.base_url, TD_TOKEN),
+            "UC": Endpoint(sim.base_url, UC_TOKEN),
+        },
         "http_max_attempts": 2,
         "http_backoff_base_s": 0.0,
         "http_timeout_s": 10.0,

@@ -1,4 +1,4 @@
-"""``td_orders``, ``td_sales``, ``uc_orders``: idempotent bulk upserts of source rows.
+"""The sources' data tables: idempotent bulk upserts of source rows.
 
 One call writes one batch (whole source pages) in the caller's transaction, in three steps
 measured to be the fastest way that keeps every guarantee (``benchmarks/ingest.py``):
@@ -25,18 +25,15 @@ orders_sync (one from outside would fail the batch on the unique index, never co
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+import functools
 import operator
-import types
-import typing
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
-from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
+from orders_sync.sources.spec import DataTable
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,69 +63,6 @@ class UpsertCounts:
         )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DataTable:
-    """How one data table is keyed and which source fields it stores.
-
-    Attributes:
-        name: the table.
-        key: the source key besides ``store_code`` (the unique constraint is
-            ``(store_code, key)``).
-        fields: every source field, in the source row's attribute names, key included.
-        types: the PostgreSQL type of each of ``copy_columns`` then ``last_run_id`` (for
-            binary ``COPY``).
-    """
-
-    name: str
-    key: str
-    fields: tuple[str, ...]
-    types: tuple[str, ...] = ()
-
-    @property
-    def staging(self) -> str:
-        """Name of the session's temporary staging table."""
-        return f"stage_{self.name}"
-
-    @property
-    def copy_columns(self) -> tuple[str, ...]:
-        """Columns written by ``COPY``: ``store_code`` then every source field."""
-        return ("store_code", *self.fields)
-
-    @property
-    def value_columns(self) -> tuple[str, ...]:
-        """Columns an update may change (every source field but the key)."""
-        return tuple(f for f in self.fields if f != self.key)
-
-
-_PG_TYPES: dict[type, str] = {
-    str: "text",
-    int: "int4",
-    Decimal: "numeric",
-    dt.datetime: "timestamptz",
-    dt.date: "date",
-    dt.time: "time",
-}
-
-
-def _data_table(name: str, key: str, row: type) -> DataTable:
-    """A table's spec from its source row dataclass (field names and annotated types)."""
-    hints = typing.get_type_hints(row)
-    fields = tuple(f.name for f in dataclasses.fields(row))
-    column_types = []
-    for field in fields:
-        hint = hints[field]
-        if isinstance(hint, types.UnionType):  # "X | None"
-            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-        column_types.append(_PG_TYPES[hint])
-    return DataTable(name, key, fields, ("text", *column_types, "text"))
-
-
-TD_ORDERS = _data_table("td_orders", "order_number", TdOrder)
-TD_SALES = _data_table("td_sales", "transaction_id", TdSale)
-UC_ORDERS = _data_table("uc_orders", "invoice_no", UcGstLine)
-DATA_TABLES = (TD_ORDERS, TD_SALES, UC_ORDERS)
-
-
 def _ensure_staging(cursor: psycopg.Cursor[Any], table: DataTable) -> None:
     # Created once per database session; ON COMMIT DELETE ROWS empties it at every commit.
     cursor.execute(
@@ -139,6 +73,7 @@ def _ensure_staging(cursor: psycopg.Cursor[Any], table: DataTable) -> None:
     )
 
 
+@functools.cache
 def _update_sql(table: DataTable) -> str:
     values = table.value_columns
     key_match = " AND ".join(f"t.{c} = s.{c}" for c in ("store_code", table.key))
@@ -157,16 +92,13 @@ def _update_sql(table: DataTable) -> str:
     """
 
 
+@functools.cache
 def _current_sql(table: DataTable) -> str:
     return (
         f"SELECT {table.key}, {', '.join(table.value_columns)} FROM {table.name} "
         # keys sent in binary: psycopg builds a text[] parameter ~3x faster that way
         f"WHERE store_code = %(store_code)s AND {table.key} = ANY(%(keys)b)"
     )
-
-
-_UPDATE_SQL = {table.name: _update_sql(table) for table in DATA_TABLES}
-_CURRENT_SQL = {table.name: _current_sql(table) for table in DATA_TABLES}
 
 
 def _driver_connection(conn: sa.Connection) -> psycopg.Connection[Any]:
@@ -216,7 +148,7 @@ def upsert_rows(
 
     Args:
         conn: a connection inside a transaction.
-        table: ``TD_ORDERS``, ``TD_SALES`` or ``UC_ORDERS``.
+        table: a source's data table (:attr:`orders_sync.sources.spec.Source.tables`).
         store_code: the store every row belongs to.
         rows: the batch, typically one source page.
         run_id: written to ``last_run_id`` of inserted and changed rows.
@@ -230,7 +162,7 @@ def upsert_rows(
         # prepare=False, as for the UPDATE below: a generic plan cached while the table was
         # small scans it whole; it made an unchanged re-fetch 4x slower than a fresh one.
         cursor.execute(
-            _CURRENT_SQL[table.name],
+            _current_sql(table),
             {"store_code": store_code, "keys": list(latest)},
             prepare=False,
         )
@@ -251,6 +183,6 @@ def upsert_rows(
             _copy(cursor, table.staging, table, ((store_code, *fields(r), run_id) for r in changed))
             # prepare=False: a plan cached while the table was small (a sequential scan for
             # the join) would be kept as it grows; a fresh plan per batch costs ~0.2 ms.
-            cursor.execute(_UPDATE_SQL[table.name], {"run_id": run_id}, prepare=False)
+            cursor.execute(_update_sql(table), {"run_id": run_id}, prepare=False)
             updated = cursor.rowcount
     return UpsertCounts(fetched=len(rows), inserted=len(new), updated=updated)

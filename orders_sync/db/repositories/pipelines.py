@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from orders_sync.domain import RUN_PROFILER, TD_ORDERS_SYNC, UC_ORDERS_SYNC
+from orders_sync.domain import PipelineRef
 from orders_sync.exceptions import ConfigurationError
-
-__all__ = ["RUN_PROFILER", "TD_ORDERS_SYNC", "UC_ORDERS_SYNC", "resolve_pipeline_ids"]
+from orders_sync.sources import registry
 
 
 def resolve_pipeline_ids(conn: sa.Connection, codes: Iterable[str]) -> dict[str, int]:
@@ -29,3 +28,14 @@ def resolve_pipeline_ids(conn: sa.Connection, codes: Iterable[str]) -> dict[str,
             f"pipelines has no row for {', '.join(missing)}; run `alembic upgrade head` first."
         )
     return found
+
+
+def source_pipelines(conn: sa.Connection) -> dict[str, PipelineRef]:
+    """Every source's pipeline, by the ``store_master.sync_group`` it syncs.
+
+    Raises:
+        ConfigurationError: a source's pipeline has no row (the schema was not migrated).
+    """
+    by_group = {source.sync_group: source.pipeline_code for source in registry.sources()}
+    ids = resolve_pipeline_ids(conn, by_group.values())
+    return {group: PipelineRef(code=code, id=ids[code]) for group, code in by_group.items()}

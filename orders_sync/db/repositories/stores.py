@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -23,12 +24,12 @@ _COLUMNS = "store_code, sync_group, cost_center, start_date, is_active"
 
 
 def select_runnable_stores(
-    conn: sa.Connection, *, sync_group: str | None = None, store_code: str | None = None
+    conn: sa.Connection, *, sync_groups: Sequence[str], store_code: str | None = None
 ) -> list[StoreRow]:
     """Active stores with a start date and a code (requirement §D), filtered.
 
     Args:
-        sync_group: ``'TD'`` or ``'UC'``; ``None`` for all groups.
+        sync_groups: the ``store_master.sync_group`` values to select (``['TD']``).
         store_code: exact ``store_master.store_code``; ``None`` for every store.
     """
     rows = conn.execute(
@@ -39,12 +40,12 @@ def select_runnable_stores(
             WHERE is_active = true
               AND start_date IS NOT NULL
               AND store_code IS NOT NULL
-              AND (CAST(:sync_group AS TEXT) IS NULL OR sync_group = :sync_group)
+              AND sync_group = ANY(:sync_groups)
               AND (CAST(:store_code AS TEXT) IS NULL OR store_code = :store_code)
             ORDER BY store_code
             """
         ),
-        {"sync_group": sync_group, "store_code": store_code},
+        {"sync_groups": list(sync_groups), "store_code": store_code},
     ).all()
     return [StoreRow(*row) for row in rows]
 
@@ -58,7 +59,7 @@ def get_store(conn: sa.Connection, store_code: str) -> StoreRow | None:
     return StoreRow(*row) if row else None
 
 
-def explain_unrunnable(store: StoreRow | None, store_code: str, sync_group: str | None) -> str:
+def explain_unrunnable(store: StoreRow | None, store_code: str, sync_groups: Sequence[str]) -> str:
     """One sentence saying why ``store_code`` cannot be run (for exit status 2)."""
     if store is None:
         return f"unknown store code {store_code!r}: no such row in store_master."
@@ -66,8 +67,11 @@ def explain_unrunnable(store: StoreRow | None, store_code: str, sync_group: str 
         return f"store {store_code!r} is inactive in store_master."
     if store.start_date is None:
         return f"store {store_code!r} has no start_date in store_master."
-    if sync_group and store.sync_group != sync_group:
-        return f"store {store_code!r} belongs to sync group {store.sync_group}, not {sync_group}."
+    if store.sync_group not in sync_groups:
+        return (
+            f"store {store_code!r} belongs to sync group {store.sync_group}, not "
+            f"{' or '.join(sync_groups)}."
+        )
     return f"store {store_code!r} cannot be run."
 
 

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders_sync.db.repositories.log_facts import load_log_facts
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, UC_ORDERS_SYNC
 from orders_sync.run_profiler.plan_types import DateRange, LogFacts
+from tests.support.seeding import TD_ORDERS_SYNC, UC_ORDERS_SYNC
 
 ONE_DAY = dt.timedelta(days=1)
 EPOCH = dt.date(2026, 1, 1)

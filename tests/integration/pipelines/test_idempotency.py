@@ -11,16 +11,13 @@ import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import run_summaries
-from orders_sync.db.repositories.orders_data import (
-    TD_ORDERS,
-    TD_SALES,
-    UC_ORDERS,
-    DataTable,
-)
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowRequest, WindowResult
+from orders_sync.sources.spec import DataTable
+from orders_sync.sources.td import TD_ORDERS, TD_SALES
 from orders_sync.sources.td_client import TdClient
+from orders_sync.sources.uc import UC_ORDERS
 from orders_sync.sources.uc_client import UcClient
 from tests.support.data_probes import row_versions
 

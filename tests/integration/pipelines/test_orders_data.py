@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.db.repositories.orders_data import TD_ORDERS, UpsertCounts, upsert_rows
+from orders_sync.db.repositories.orders_data import UpsertCounts, upsert_rows
 from orders_sync.sources.models import TdOrder
+from orders_sync.sources.td import TD_ORDERS
 from tests.integration.pipelines.fakes import order
 from tests.support.data_probes import count_rows, row_versions
 

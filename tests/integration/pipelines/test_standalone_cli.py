@@ -18,9 +18,10 @@ import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, Settings, override_settings
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC
 from orders_sync.pipelines import standalone
+from orders_sync.sources.spec import Endpoint
 from tests.integration.pipelines.conftest import TOKEN
+from tests.support.seeding import TD_ORDERS_SYNC
 
 SCRIPTS = REPOSITORY_ROOT / "scripts"
 TABLES = ("pipeline_run_summaries", "orders_sync_log", "td_orders", "td_sales", "uc_orders")
@@ -272,8 +273,7 @@ def test_default_to_date_is_today_in_the_pipeline_timezone(
         Settings(
             database_url=db_url,
             pipeline_timezone=timezone,
-            td_api_base_url=simulator.base_url,
-            td_api_token=TOKEN,
+            endpoints={"TD": Endpoint(simulator.base_url, TOKEN)},
             state_dir=tmp_path / "state",
         )
     )

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, sync_log
 from orders_sync.db.repositories import stores as store_master
-from orders_sync.db.repositories.pipelines import TD_ORDERS_SYNC, resolve_pipeline_ids
+from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines import standalone
 from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.runs import lifecycle as run_lifecycle
 from tests.integration.pipelines.test_standalone_cli import WINDOW, _log, _run, _summary
+from tests.support.seeding import TD_ORDERS_SYNC
 
 DAY = dt.date(2026, 1, 5)
 
@@ -22,7 +23,7 @@ DAY = dt.date(2026, 1, 5)
 def _plan(engine: sa.Engine) -> standalone.StandaloneRun:
     with engine.connect() as conn:
         pipeline_id = resolve_pipeline_ids(conn, [TD_ORDERS_SYNC])[TD_ORDERS_SYNC]
-        rows = store_master.select_runnable_stores(conn, sync_group="TD")
+        rows = store_master.select_runnable_stores(conn, sync_groups=["TD"])
     return standalone.StandaloneRun(
         code=TD_ORDERS_SYNC,
         pipeline_id=pipeline_id,

@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
-from orders_sync.db.repositories.orders_data import TD_ORDERS, TD_SALES, UC_ORDERS
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
 from orders_sync.pipelines.window import WindowRequest, WindowResult
+from orders_sync.sources.td import TD_ORDERS, TD_SALES
 from orders_sync.sources.td_client import TdClient
+from orders_sync.sources.uc import UC_ORDERS
 from orders_sync.sources.uc_client import UcClient
 from tests.integration.pipelines.conftest import SOURCE_NOW, TOKEN
 from tests.support.data_probes import count_rows, rows_for_run

@@ -9,13 +9,24 @@ import pytest
 
 from devtools.simulator import SETTLE_DAYS, SimulatorServer, bundled
 from devtools.simulator.bundled import DEMO_TD_TOKEN, DEMO_UC_TOKEN, ensure_simulator
-from orders_sync.config import Settings
+from orders_sync.config import Settings, settings_from_env
 from orders_sync.exceptions import ConfigurationError
-from orders_sync.sources.factory import (
-    require_sources,
-    td_client_from_settings,
-    uc_client_from_settings,
-)
+from orders_sync.sources import registry
+from orders_sync.sources.factory import client_for, require_sources
+from orders_sync.sources.td_client import TdClient
+from orders_sync.sources.uc_client import UcClient
+
+
+def td_client_from_settings(settings: Settings) -> TdClient:
+    client = client_for(registry.for_sync_group("TD"), settings)
+    assert isinstance(client, TdClient)
+    return client
+
+
+def uc_client_from_settings(settings: Settings) -> UcClient:
+    client = client_for(registry.for_sync_group("UC"), settings)
+    assert isinstance(client, UcClient)
+    return client
 
 
 def test_ensure_simulator_starts_once_even_from_many_threads() -> None:
@@ -37,11 +48,11 @@ def test_ensure_simulator_starts_once_even_from_many_threads() -> None:
 
 @pytest.mark.parametrize(
     "tokens",
-    [{}, {"td_api_token": "my-td", "uc_api_token": "my-uc"}],
+    [{}, {"TD_API_TOKEN": "my-td", "UC_API_TOKEN": "my-uc"}],
     ids=["demo-tokens", "configured-tokens"],
 )
 def test_sources_simulator_uses_the_bundled_simulator(tokens: dict[str, str]) -> None:
-    settings = Settings(sources="simulator", **tokens)  # type: ignore[arg-type]
+    settings = settings_from_env({"ORDERS_SYNC_SOURCES": "simulator", **tokens})
     running = ensure_simulator()
     today = running.server.now().date()
     settled = (
@@ -56,15 +67,17 @@ def test_sources_simulator_uses_the_bundled_simulator(tokens: dict[str, str]) ->
 
 def test_configured_urls_and_http_settings_are_used() -> None:
     with SimulatorServer(td_token="real-td", uc_token="real-uc") as sim:
-        settings = Settings(
-            td_api_base_url=sim.base_url,
-            td_api_token="real-td",
-            uc_api_base_url=sim.base_url + "/",
-            uc_api_token="real-uc",
-            http_timeout_s=7.0,
-            http_max_attempts=2,
-            http_backoff_base_s=0.001,
-            http_retry_after_cap_s=0.0,
+        settings = settings_from_env(
+            {
+                "TD_API_BASE_URL": sim.base_url,
+                "TD_API_TOKEN": "real-td",
+                "UC_API_BASE_URL": sim.base_url + "/",
+                "UC_API_TOKEN": "real-uc",
+                "ORDERS_SYNC_HTTP_TIMEOUT": "7.0",
+                "ORDERS_SYNC_HTTP_MAX_ATTEMPTS": "2",
+                "ORDERS_SYNC_HTTP_BACKOFF_BASE": "0.001",
+                "ORDERS_SYNC_HTTP_RETRY_AFTER_CAP": "0.0",
+            }
         )
         sim.faults.rate_limit(1, retry_after_s=30)
         with td_client_from_settings(settings) as td, uc_client_from_settings(settings) as uc:
@@ -78,15 +91,15 @@ def test_configured_urls_and_http_settings_are_used() -> None:
 @pytest.mark.parametrize(
     ("api", "kwargs"),
     [
-        ("TD", {"td_api_base_url": "http://crm.test"}),
-        ("UC", {"uc_api_base_url": "http://crm.test"}),
+        ("TD", {"TD_API_BASE_URL": "http://crm.test"}),
+        ("UC", {"UC_API_BASE_URL": "http://crm.test"}),
     ],
     ids=["td-url-without-token", "uc-url-without-token"],
 )
 def test_a_configured_url_needs_a_token(api: str, kwargs: dict[str, str]) -> None:
     build = td_client_from_settings if api == "TD" else uc_client_from_settings
     with pytest.raises(ConfigurationError, match=f"{api}_API_TOKEN must be set"):
-        build(Settings(**kwargs))  # type: ignore[arg-type]
+        build(settings_from_env(kwargs))
 
 
 def test_demo_token_is_not_empty() -> None:
@@ -100,15 +113,15 @@ def test_demo_token_is_not_empty() -> None:
 )
 def test_an_unset_base_url_is_refused_not_simulated(api: str, build: object) -> None:
     with pytest.raises(ConfigurationError, match=f"^{api}_API_BASE_URL is not set"):
-        build(Settings(td_api_token="t" * 12, uc_api_token="u" * 12))  # type: ignore[operator]
+        build(settings_from_env({"TD_API_TOKEN": "t" * 12, "UC_API_TOKEN": "u" * 12}))  # type: ignore[operator]
 
 
 REQUIRED = {
-    "td-only-needs-td": (["td_orders_sync"], {"uc_api_base_url": "http://uc"}, "TD_API_BASE_URL"),
-    "uc-only-needs-uc": (["uc_orders_sync"], {"td_api_base_url": "http://td"}, "UC_API_BASE_URL"),
+    "td-only-needs-td": (["td_orders_sync"], {"UC_API_BASE_URL": "http://uc"}, "TD_API_BASE_URL"),
+    "uc-only-needs-uc": (["uc_orders_sync"], {"TD_API_BASE_URL": "http://td"}, "UC_API_BASE_URL"),
     "both-first-missing": (["uc_orders_sync", "td_orders_sync"], {}, "TD_API_BASE_URL"),
-    "td-only-ok": (["td_orders_sync"], {"td_api_base_url": "http://td"}, None),
-    "uc-only-ok": (["uc_orders_sync"], {"uc_api_base_url": "http://uc"}, None),
+    "td-only-ok": (["td_orders_sync"], {"TD_API_BASE_URL": "http://td"}, None),
+    "uc-only-ok": (["uc_orders_sync"], {"UC_API_BASE_URL": "http://uc"}, None),
     "nothing-to-sync": ([], {}, None),
 }
 
@@ -117,7 +130,7 @@ REQUIRED = {
 def test_require_sources_names_the_missing_variable(
     pipelines: list[str], urls: dict[str, str], missing: str | None
 ) -> None:
-    settings = Settings(td_api_token="t" * 12, uc_api_token="u" * 12, **urls)  # type: ignore[arg-type]
+    settings = settings_from_env({"TD_API_TOKEN": "t" * 12, "UC_API_TOKEN": "u" * 12, **urls})
     if missing is None:
         require_sources(settings, pipelines)
         return

@@ -45,12 +45,12 @@ def test_describe_failure_is_bounded() -> None:
     ("code", "options", "says"),
     [
         ("nope", {}, "unknown pipeline"),
-        ("td_orders_sync", {"orders_only": True, "sales_only": True}, "mutually exclusive"),
-        ("uc_orders_sync", {"sales_only": True}, "td_orders_sync only"),
+        ("td_orders_sync", {"only": "gst"}, "--gst-only does not apply to td_orders_sync"),
+        ("uc_orders_sync", {"only": "sales"}, "--sales-only does not apply to uc_orders_sync"),
     ],
-    ids=["unknown-code", "both-only-flags", "uc-with-td-flag"],
+    ids=["unknown-code", "part-of-another-source", "uc-with-td-flag"],
 )
-def test_open_pipeline_refuses(code: str, options: dict[str, bool], says: str) -> None:
+def test_open_pipeline_refuses(code: str, options: dict[str, str], says: str) -> None:
     engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(UsageError, match=says), open_pipeline(code, engine, Settings(), **options):
         pass
