@@ -13,15 +13,43 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-# --- statuses of an orders_sync_log row (requirement §C) and of a run (§E) ---------------
-RUNNING = "running"
-SUCCESS = "success"
-PARTIAL = "partial"
-FAILED = "failed"
-FINAL_STATUSES = (SUCCESS, PARTIAL, FAILED)
+
+# --- statuses and close reasons -----------------------------------------------------------
+class Status(StrEnum):
+    """The status of an ``orders_sync_log`` row (requirement §C), of a job and of a run (§E).
+
+    A ``StrEnum``: members equal the strings the database stores.
+    """
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """A job whose store another run held: nothing ran (never written to the log)."""
+
+    @property
+    def is_bad(self) -> bool:
+        """Whether it fails a run: a window ended ``failed`` or ``partial``."""
+        return self in BAD_STATUSES
+
+
+FINAL_STATUSES = (Status.SUCCESS, Status.PARTIAL, Status.FAILED)
 """The statuses a window ends with; ``running`` is the only other one."""
-SKIPPED = "skipped"
-"""A job whose store another run held: nothing ran (never written to the log)."""
+BAD_STATUSES = frozenset({Status.FAILED, Status.PARTIAL})
+"""The statuses that make a run fail (exit 1, the DAG's ``check``, an alert): one verdict."""
+
+
+class CloseReason(StrEnum):
+    """Why a window was closed by the run lifecycle rather than ended by its source
+    (``orders_sync_log.close_reason``). A window closed for one of these never makes a day
+    stuck; ``error_message`` says the same for people."""
+
+    ABANDONED = "abandoned"
+    """Its process died, or its run ended while it was running."""
+    INTERRUPTED = "interrupted"
+    """Its run was stopped (a deadline, a signal) while it was running."""
+
 
 # --- limits of the schema's columns ------------------------------------------------------
 MAX_ENV_CHARS = 32

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orders_sync.config import Settings, override_settings
+from orders_sync.domain import Status
 from orders_sync.exceptions import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -50,7 +51,6 @@ SYNC_STORE_TASK = "sync_store"
 JOB_RESULTS_KEY = "job_results"
 PLAN_LOG_JOBS = 200
 """Plans of at most this many jobs are logged in full by the plan task."""
-BAD = ("failed", "partial")
 _RUN_ID_PREFIX = "af-"
 
 
@@ -343,7 +343,7 @@ def sync_store(
                 results.append(JobResult(job.store_code, job.pipeline.code, crashed=interrupted))
                 _log_plan(results[-1])
     for index, result in enumerate(results):  # plans the stop left unfinished, not failed
-        if stop.is_set() and result.not_run and result.status == "success":
+        if stop.is_set() and result.not_run and result.status == Status.SUCCESS:
             results[index] = dataclasses.replace(
                 result, crashed=f"interrupted: {result.not_run} window(s) not run"
             )
@@ -351,7 +351,7 @@ def sync_store(
     skipped = [f"{r.store_code} {r.pipeline}" for r in results if r.skipped]
     if skipped:
         logger.warning("skipped (another run holds the store's lock): %s", ", ".join(skipped))
-    bad = [f"{r.store_code} {r.pipeline}: {r.status}" for r in results if r.status in BAD]
+    bad = [f"{r.store_code} {r.pipeline}: {r.status}" for r in results if r.status.is_bad]
     if bad:
         raise _fail(f"batch {batch['label']}: {len(bad)} of {len(results)} plan(s) failed: "
                     + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else ""))  # fmt: skip
@@ -394,7 +394,7 @@ def _collect_results(
         if r.crashed
         else f"{r.store_code} {r.pipeline}: {r.status}"
         for r in results
-        if r.crashed or r.status in BAD
+        if r.crashed or r.status.is_bad
     ]
     if planned is None:
         problems.insert(0, "the plan task failed")
@@ -432,14 +432,14 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
     if not start_info:
         return {
             "run_id": None,
-            "overall_status": "failed",
+            "overall_status": Status.FAILED.value,
             "summary_text": "the run did not start",
             "problems": ["the start task failed"],
         }
     if start_info["run_id"] is None:
         return {
             "run_id": None,
-            "overall_status": "success",
+            "overall_status": Status.SUCCESS.value,
             "summary_text": "dry run: nothing written",
             "problems": [],
         }
@@ -465,7 +465,7 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
         logger.info("asset events: %s", ", ".join(c.table for c in changes) or "none")
     return {
         "run_id": run_id,
-        "overall_status": outcome.overall_status,
+        "overall_status": str(outcome.overall_status),
         "summary_text": outcome.summary_text,
         "problems": problems,
     }
@@ -473,7 +473,7 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
 
 def check(summary: Mapping[str, Any]) -> None:
     """Fail the DAG run unless every window succeeded (a green run with red stores lies)."""
-    if summary["overall_status"] == "success" and not summary["problems"]:
+    if summary["overall_status"] == Status.SUCCESS and not summary["problems"]:
         logger.info("run %s: success — %s", summary["run_id"], summary["summary_text"])
         return
     raise _fail(
@@ -504,7 +504,7 @@ def send_dag_run_alert(ti: TaskInstanceLike, params: Mapping[str, Any]) -> dict[
         start_info = ti.xcom_pull(task_ids=START_TASK)
         run_id = summary.get("run_id")
         if run_id is None:
-            if summary.get("overall_status") == "success":
+            if summary.get("overall_status") == Status.SUCCESS:
                 return None  # a dry run
             payload = not_started_alert(
                 run_env=str(params.get("env") or settings.env),

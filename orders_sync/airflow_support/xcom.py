@@ -55,7 +55,7 @@ def job_result_to_dict(result: JobResult) -> dict[str, Any]:
     return {
         "store_code": result.store_code,
         "pipeline": result.pipeline,
-        "status": result.status,
+        "status": str(result.status),
         "skipped": result.skipped,
         "not_run": result.not_run,
         "crashed": result.crashed,
@@ -63,13 +63,13 @@ def job_result_to_dict(result: JobResult) -> dict[str, Any]:
             {
                 "from_date": w.from_date.isoformat(),
                 "to_date": w.to_date.isoformat(),
-                "status": w.status,
+                "status": str(w.status),
                 "rows_fetched": w.rows_fetched,
                 "rows_inserted": w.rows_inserted,
                 "rows_updated": w.rows_updated,
                 "duration_s": round(w.duration_s, 3),
                 "error_message": w.error_message,
-                "reasons": list(w.reasons),
+                "reasons": [str(reason) for reason in w.reasons],
                 "logged": w.logged,
             }
             for w in result.windows

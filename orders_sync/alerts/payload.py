@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orders_sync.db.repositories import run_summaries, sync_log
-from orders_sync.domain import RUN_PROFILER, SUCCESS, WindowReason
+from orders_sync.domain import RUN_PROFILER, Status, WindowReason
 from orders_sync.status.coverage import StoreStatus
 
 MAX_TEXT_ITEMS = 3
@@ -23,7 +23,7 @@ def _failure(window: sync_log.FailedWindow) -> dict[str, Any]:
         "to_date": window.to_date.isoformat(),
         "status": window.status,
         "error_message": window.error_message,
-        "stuck": str(WindowReason.STUCK) in (window.window_reason or "").split(","),
+        "stuck": WindowReason.STUCK in window.reasons,
     }
 
 
@@ -80,7 +80,7 @@ def build_alert(
     run = run_summaries.get_run(conn, run_id)
     if run is None:
         raise ValueError(f"no pipeline_run_summaries row for run {run_id}")
-    if run.overall_status == SUCCESS:
+    if run.overall_status == Status.SUCCESS:
         return None
     payload: dict[str, Any] = {
         "text": "",
@@ -107,7 +107,7 @@ def not_started_alert(*, run_env: str, report_date: str, problem: str) -> dict[s
         "run_id": None,
         "run_env": run_env,
         "pipeline_name": RUN_PROFILER,
-        "overall_status": "failed",
+        "overall_status": Status.FAILED.value,
         "report_date": report_date,
         "summary_text": "the run did not start",
         "failures": [],

@@ -114,6 +114,9 @@ class OrdersSyncLog(Base):
     rows_inserted: Mapped[int | None] = mapped_column(sa.Integer)
     rows_updated: Mapped[int | None] = mapped_column(sa.Integer)
     duration_ms: Mapped[int | None] = mapped_column(sa.Integer)
+    # Why the run lifecycle closed the window (orders_sync.domain.CloseReason); NULL: it
+    # ended by its source.
+    close_reason: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 class RunBatch(Base):

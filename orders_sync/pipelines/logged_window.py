@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from orders_sync.db.repositories import sync_log
 from orders_sync.db.repositories.orders_data import UpsertCounts
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
+from orders_sync.domain import CloseReason, Status
 from orders_sync.exceptions import RunInterrupted
 from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter
-from orders_sync.pipelines.window import FAILED, PARTIAL, SUCCESS, WindowRequest, WindowResult
+from orders_sync.pipelines.window import WindowRequest, WindowResult
 from orders_sync.sources.spec import DataTable, PageSource, Source
 
 logger = logging.getLogger(__name__)
@@ -164,11 +165,11 @@ def run_logged_window(
                 window_reason=request.window_reason,
             )
     except Exception as exc:
-        outcome = result(FAILED, describe_failure("log", exc), None)
+        outcome = result(Status.FAILED, describe_failure("log", exc), None)
         _log_result(outcome, request)
         return outcome
 
-    status, error = SUCCESS, None
+    status, error = Status.SUCCESS, None
     try:
         for index, part in enumerate(parts):
             try:
@@ -184,19 +185,17 @@ def run_logged_window(
             except Exception as exc:
                 error = describe_failure(part.name, exc)
                 if index == 0:
-                    status = FAILED
+                    status = Status.FAILED
                     skipped = [p.name for p in parts[1:]]
                     if skipped:
                         error += f" ({', '.join(skipped)} not attempted)"
                     break
-                status = PARTIAL
+                status = Status.PARTIAL
     except BaseException as exc:  # interrupted: do not leave a running row behind
-        why = (
-            f"interrupted: {exc}"
-            if isinstance(exc, RunInterrupted)
-            else describe_failure("window", exc)
-        )
-        _finish(engine, pipeline_id, log_id, result(FAILED, why, log_id))
+        stopped = isinstance(exc, RunInterrupted) or not isinstance(exc, Exception)
+        reason = CloseReason.INTERRUPTED if stopped else None
+        why = f"{reason}: {exc}" if reason else describe_failure("window", exc)
+        _finish(engine, pipeline_id, log_id, result(Status.FAILED, why, log_id), reason)
         raise
     outcome = result(status, error, log_id)
     _finish(engine, pipeline_id, log_id, outcome)
@@ -204,7 +203,13 @@ def run_logged_window(
     return outcome
 
 
-def _finish(engine: sa.Engine, pipeline_id: int, log_id: int, outcome: WindowResult) -> None:
+def _finish(
+    engine: sa.Engine,
+    pipeline_id: int,
+    log_id: int,
+    outcome: WindowResult,
+    close_reason: CloseReason | None = None,
+) -> None:
     try:
         with engine.begin() as conn:
             sync_log.finish_window(
@@ -218,6 +223,7 @@ def _finish(engine: sa.Engine, pipeline_id: int, log_id: int, outcome: WindowRes
                     rows_inserted=outcome.rows_inserted,
                     rows_updated=outcome.rows_updated,
                     duration_ms=round(outcome.duration_s * 1000),
+                    close_reason=close_reason,
                 ),
             )
     except Exception as exc:

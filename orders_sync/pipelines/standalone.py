@@ -36,10 +36,10 @@ from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.domain import (
     MAX_STORE_CODE_CHARS,
-    SUCCESS,
     Job,
     PipelineRef,
     PlannedWindow,
+    Status,
     WindowReason,
 )
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
@@ -253,7 +253,7 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
         outcome = lifecycle.close_run(
             engine, run_id, results, skipped_fails_run=True, more=lambda _: rows_written(results)
         )
-    return EXIT_OK if outcome.overall_status == SUCCESS else EXIT_FAILED
+    return EXIT_OK if outcome.overall_status == Status.SUCCESS else EXIT_FAILED
 
 
 def rows_written(results: Sequence[JobResult]) -> dict[str, int]:

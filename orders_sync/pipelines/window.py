@@ -11,10 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from orders_sync.domain import FAILED, PARTIAL, SUCCESS
+from orders_sync.domain import Status
 from orders_sync.exceptions import UsageError
-
-__all__ = ["FAILED", "PARTIAL", "SUCCESS"]
 
 DEFAULT_SPAN_DAYS = 90
 """Days in the default window of a standalone run: ``today - (DEFAULT_SPAN_DAYS - 1)..today``."""
@@ -85,7 +83,7 @@ class WindowResult:
     @property
     def ok(self) -> bool:
         """Whether the window succeeded."""
-        return self.status == SUCCESS
+        return self.status == Status.SUCCESS
 
 
 class WindowPipeline(Protocol):

@@ -27,7 +27,7 @@ from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection, pool_connections
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import RUN_PROFILER, SUCCESS, Job
+from orders_sync.domain import RUN_PROFILER, Job, Status
 from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
@@ -338,7 +338,7 @@ def _step(
     if isinstance(step, JobResult):
         return step
     last = job.windows[-1]
-    if step.status != SUCCESS or (step.from_date, step.to_date) == (
+    if step.status != Status.SUCCESS or (step.from_date, step.to_date) == (
         last.from_date,
         last.to_date,
     ):

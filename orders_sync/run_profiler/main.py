@@ -28,6 +28,7 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings, get_settings
 from orders_sync.db.engine import check_connection, get_engine
+from orders_sync.domain import Status
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.load_plan import plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
@@ -171,7 +172,7 @@ def _main(argv: Sequence[str] | None) -> int:
     sys.stdout.flush()
     if run.interrupted:
         return EXIT_FAILED
-    return EXIT_OK if run.outcome.overall_status == "success" else EXIT_FAILED
+    return EXIT_OK if run.outcome.overall_status == Status.SUCCESS else EXIT_FAILED
 
 
 if __name__ == "__main__":

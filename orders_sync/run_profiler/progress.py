@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from orders_sync.domain import FINAL_STATUSES, Status
 from orders_sync.runs.results import WindowReport
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_STATUSES = ("success", "partial", "failed", "skipped", "not run")
+NOT_RUN = "not run"
+_STATUSES = (*FINAL_STATUSES, Status.SKIPPED, NOT_RUN)
 
 
 def render_run_table(run: ProfilerRun) -> str:
@@ -27,11 +29,11 @@ def render_run_table(run: ProfilerRun) -> str:
     counts: Counter[tuple[str, str]] = Counter()
     for result in run.results:
         if result.skipped:
-            counts[(result.pipeline, "skipped")] += 1
+            counts[(result.pipeline, Status.SKIPPED)] += 1
             continue
         for window in result.windows:
             counts[(result.pipeline, window.status)] += 1
-        counts[(result.pipeline, "not run")] += result.not_run
+        counts[(result.pipeline, NOT_RUN)] += result.not_run
     pipelines = sorted({pipeline for pipeline, _ in counts} | {j.pipeline.code for j in run.jobs})
     header = f"{'pipeline':<16}" + "".join(f"{status:>9}" for status in _STATUSES)
     lines = [header, "-" * len(header)]

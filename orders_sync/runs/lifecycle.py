@@ -51,7 +51,7 @@ import sqlalchemy as sa
 
 from orders_sync.db import locks
 from orders_sync.db.repositories import run_summaries, sync_log
-from orders_sync.domain import RUN_PROFILER, SUCCESS, Job
+from orders_sync.domain import RUN_PROFILER, CloseReason, Job, Status
 from orders_sync.exceptions import OrdersSyncError
 from orders_sync.pipelines.window import WindowPipeline, WindowRequest
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport
@@ -137,7 +137,8 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
                 closed = sync_log.close_rows(
                     conn,
                     running,
-                    f"abandoned: the process running this window died; closed by run {run_id}",
+                    CloseReason.ABANDONED,
+                    f"the process running this window died; closed by run {run_id}",
                 )
         if busy_with is not None:
             yield StoreClaim(acquired=False, busy_with=busy_with)
@@ -152,8 +153,9 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
         yield StoreClaim(acquired=True, closed=closed, lock=store_lock)
 
 
-def close_run_windows(engine: sa.Engine, run_id: str, reason: str) -> int:
-    """Close this run's windows still ``running`` as failed, store by store, under the lock.
+def close_run_windows(engine: sa.Engine, run_id: str, detail: str) -> int:
+    """Close this run's windows still ``running`` as abandoned (``detail`` says why), store
+    by store, under the store's lock.
 
     A store whose lock is held elsewhere is left alone (a live process may own the row).
 
@@ -169,7 +171,10 @@ def close_run_windows(engine: sa.Engine, run_id: str, reason: str) -> int:
                 continue
             with engine.begin() as conn:
                 closed += sync_log.close_rows(
-                    conn, [row for row in running if row.store_code == store_code], reason
+                    conn,
+                    [row for row in running if row.store_code == store_code],
+                    CloseReason.ABANDONED,
+                    detail,
                 )
     return closed
 
@@ -215,7 +220,7 @@ def _close(engine: sa.Engine, run_id: str, why: str) -> bool:
     with engine.connect() as conn:  # what the windows reached, before closing them
         reached = summary_text(sync_log.status_counts_for_run(conn, run_id))
     windows_closed = close_run_windows(
-        engine, run_id, f"abandoned: run {run_id} ended while this window was running"
+        engine, run_id, f"run {run_id} ended while this window was running"
     )
     with engine.begin() as conn:
         text = f"abandoned: {why}; windows reached: {reached}"
@@ -226,7 +231,7 @@ def _close(engine: sa.Engine, run_id: str, why: str) -> bool:
             run_id,
             why,
             windows_closed,
-            extra={"run_id": run_id, "status": "failed"},
+            extra={"run_id": run_id, "status": Status.FAILED},
         )
     return done
 
@@ -333,7 +338,7 @@ def job_steps(
                     "run_id": run_id,
                     "pipeline": job.pipeline.code,
                     "store_code": job.store_code,
-                    "status": "skipped",
+                    "status": Status.SKIPPED,
                 },
             )
             return JobResult(job.store_code, job.pipeline.code, skipped=True)
@@ -363,7 +368,7 @@ def job_steps(
                     to_date=window.to_date,
                     run_id=run_id,
                     run_env=run_env,
-                    window_reason=",".join(reasons),
+                    window_reason=sync_log.reasons_column(reasons),
                 )
             )
             report = WindowReport(
@@ -382,7 +387,7 @@ def job_steps(
             )
             reports.append(report)
             yield report
-            if result.status != SUCCESS:
+            if result.status != Status.SUCCESS:
                 return stopped(index + 1)
         return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
 
@@ -456,9 +461,10 @@ def close_run(
             sync_log.close_rows(
                 conn,
                 sync_log.running_rows(conn, run_id=run_id),
-                "interrupted: the run was stopped",
+                CloseReason.INTERRUPTED,
+                "the run was stopped",
             )
-    close_run_windows(engine, run_id, "abandoned: the run finished while this window was running")
+    close_run_windows(engine, run_id, "the run finished while this window was running")
     with engine.begin() as conn:
         counts = sync_log.status_counts_for_run(conn, run_id)
         status, text = decide(
@@ -469,7 +475,7 @@ def close_run(
         )
         run_summaries.finish_run(conn, run_id=run_id, overall_status=status, summary_text=text)
     logger.log(
-        logging.INFO if status == SUCCESS else logging.WARNING,
+        logging.INFO if status == Status.SUCCESS else logging.WARNING,
         "run %s finished: %s (%s)",
         run_id,
         status,

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from orders_sync.domain import FAILED, SKIPPED, SUCCESS, Job
+from orders_sync.domain import Job, Status
 from orders_sync.runs.summary import overall_status
 
 
@@ -56,21 +56,16 @@ class JobResult:
     @property
     def unlogged_failures(self) -> int:
         """Windows that did not succeed and whose log row could not even be written."""
-        return sum(1 for w in self.windows if not w.logged and w.status != SUCCESS)
+        return sum(1 for w in self.windows if not w.logged and w.status != Status.SUCCESS)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """success / partial / failed / skipped for this job."""
         if self.skipped:
-            return SKIPPED
+            return Status.SKIPPED
         if self.crashed:
-            return FAILED
+            return Status.FAILED
         return overall_status(window.status for window in self.windows)
-
-    @property
-    def failed_windows(self) -> tuple[WindowReport, ...]:
-        """The windows of this job that ended failed or partial."""
-        return tuple(w for w in self.windows if w.status != SUCCESS)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,13 +19,13 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from orders_sync.domain import FAILED, FINAL_STATUSES, PARTIAL, SUCCESS
+from orders_sync.domain import FINAL_STATUSES, Status
 
 if TYPE_CHECKING:
     from orders_sync.runs.results import JobResult
 
 
-def overall_status(statuses: Iterable[str]) -> str:
+def overall_status(statuses: Iterable[str]) -> Status:
     """The run's status from its windows' final statuses.
 
     A status other than the three final ones (a window left ``running`` by a crash) counts
@@ -35,11 +35,11 @@ def overall_status(statuses: Iterable[str]) -> str:
         statuses: one final status per window of the run.
     """
     seen = set(statuses)
-    if seen - {SUCCESS, PARTIAL}:
-        return FAILED
-    if PARTIAL in seen:
-        return PARTIAL
-    return SUCCESS
+    if seen - {Status.SUCCESS, Status.PARTIAL}:
+        return Status.FAILED
+    if Status.PARTIAL in seen:
+        return Status.PARTIAL
+    return Status.SUCCESS
 
 
 def summary_text(
@@ -103,7 +103,7 @@ def decide(
     *,
     skipped_fails_run: bool = False,
     more: Mapping[str, int] | None = None,
-) -> tuple[str, str]:
+) -> tuple[Status, str]:
     """``(overall_status, summary_text)`` of a run.
 
     Args:
@@ -120,7 +120,7 @@ def decide(
         or tally.interrupted
         or (skipped_fails_run and tally.skipped_stores)
     ):
-        statuses.append(FAILED)
+        statuses.append(Status.FAILED)
     extra = {
         "skipped_stores": tally.skipped_stores,
         "crashed_jobs": tally.crashed_jobs,

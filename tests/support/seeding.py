@@ -67,6 +67,7 @@ class LogRow:
     pipeline: str = TD_ORDERS_SYNC
     created_at: dt.datetime | None = None
     error: str | None = None
+    close_reason: str | None = None
 
 
 def pipeline_ids(engine: sa.Engine) -> dict[str, int]:
@@ -100,9 +101,10 @@ def seed_log(engine: sa.Engine, rows: Sequence[LogRow], *, run_id: str = SEED_RU
                 """
                 INSERT INTO orders_sync_log
                     (pipeline_id, run_id, run_env, store_code, from_date, to_date, status,
-                     created_at, error_message)
+                     created_at, error_message, close_reason)
                 VALUES (:pipeline_id, :run_id, 'test', :store_code, :from_date, :to_date,
-                        :status, COALESCE(CAST(:created_at AS TIMESTAMPTZ), now()), :error)
+                        :status, COALESCE(CAST(:created_at AS TIMESTAMPTZ), now()), :error,
+                        :close_reason)
                 """
             ),
             [
@@ -115,6 +117,7 @@ def seed_log(engine: sa.Engine, rows: Sequence[LogRow], *, run_id: str = SEED_RU
                     "status": row.status,
                     "created_at": row.created_at,
                     "error": row.error,
+                    "close_reason": row.close_reason,
                 }
                 for row in rows
             ],

@@ -76,8 +76,7 @@ WITH failures AS (
     FROM orders_sync_log
     WHERE status IN ('failed', 'partial') AND pipeline_id = ANY(:pipeline_ids)
       AND store_code = ANY(:store_codes)
-      AND COALESCE(error_message, '') NOT LIKE 'abandoned:%'
-      AND COALESCE(error_message, '') NOT LIKE 'interrupted:%'
+      AND close_reason IS NULL
 ), repeated AS (
     -- only stores that failed in R distinct runs at all can have a stuck day
     SELECT pipeline_id, store_code FROM failures

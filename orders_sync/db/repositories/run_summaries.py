@@ -8,7 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from orders_sync.domain import RUNNING
+from orders_sync.domain import Status
 
 
 def new_run_id(prefix: str) -> str:
@@ -60,7 +60,7 @@ def start_run(
             "pipeline_name": pipeline_name,
             "run_env": run_env,
             "report_date": report_date,
-            "status": RUNNING,
+            "status": Status.RUNNING,
         },
     )
     conn.execute(

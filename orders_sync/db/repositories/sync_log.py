@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from orders_sync.domain import FAILED, PARTIAL, RUNNING, SUCCESS
-
-__all__ = ["FAILED", "PARTIAL", "RUNNING", "SUCCESS"]
+from orders_sync.domain import CloseReason, WindowReason
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -26,6 +25,7 @@ class WindowOutcome:
     rows_inserted: int | None = None
     rows_updated: int | None = None
     duration_ms: int | None = None
+    close_reason: CloseReason | None = None
 
 
 def insert_running(
@@ -106,7 +106,8 @@ def finish_window(
             UPDATE orders_sync_log
             SET status = :status, error_message = :error_message, pipeline_id = :pipeline_id,
                 rows_fetched = :rows_fetched, rows_inserted = :rows_inserted,
-                rows_updated = :rows_updated, duration_ms = :duration_ms
+                rows_updated = :rows_updated, duration_ms = :duration_ms,
+                close_reason = :close_reason
             WHERE id = :log_id AND pipeline_id = :pipeline_id AND status = 'running'
             """
         ),
@@ -140,7 +141,18 @@ class FailedWindow:
     to_date: dt.date
     status: str
     error_message: str | None
-    window_reason: str | None
+    reasons: tuple[WindowReason, ...]
+
+
+def reasons_column(reasons: Sequence[str]) -> str | None:
+    """``window_reason`` as stored: the reasons comma-separated (``None`` for none)."""
+    return ",".join(reasons) or None
+
+
+def reasons_of(column: str | None) -> tuple[WindowReason, ...]:
+    """The reasons stored in ``window_reason`` (unknown ones left out)."""
+    known = set(WindowReason)
+    return tuple(WindowReason(r) for r in (column or "").split(",") if r in known)
 
 
 def failed_windows_for_run(conn: sa.Connection, run_id: str) -> list[FailedWindow]:
@@ -157,7 +169,18 @@ def failed_windows_for_run(conn: sa.Connection, run_id: str) -> list[FailedWindo
         ),
         {"run_id": run_id},
     ).all()
-    return [FailedWindow(*row) for row in rows]
+    return [
+        FailedWindow(
+            store_code=str(store),
+            pipeline=str(code),
+            from_date=first,
+            to_date=last,
+            status=str(status),
+            error_message=error,
+            reasons=reasons_of(reasons),
+        )
+        for store, code, first, last, status, error, reasons in rows
+    ]
 
 
 def stores_of_run(conn: sa.Connection, run_id: str) -> int:
@@ -218,8 +241,12 @@ def running_rows(
     return [RunningRow(int(i), int(p), str(r), str(c)) for i, p, r, c in rows]
 
 
-def close_rows(conn: sa.Connection, rows: list[RunningRow], error_message: str) -> int:
-    """Close the given rows as failed if they are still ``running``.
+def close_rows(
+    conn: sa.Connection, rows: list[RunningRow], reason: CloseReason, detail: str
+) -> int:
+    """Close the given rows as failed, for ``reason``, if they are still ``running``.
+
+    ``close_reason`` gets ``reason``; ``error_message`` says ``<reason>: <detail>`` for people.
 
     Only for rows nobody is writing any more: under the store's advisory lock, or by the
     process that owns them.
@@ -233,11 +260,17 @@ def close_rows(conn: sa.Connection, rows: list[RunningRow], error_message: str) 
             sa.text(
                 """
                 UPDATE orders_sync_log
-                SET status = 'failed', error_message = :error_message, pipeline_id = :pipeline_id
+                SET status = 'failed', error_message = :error_message, pipeline_id = :pipeline_id,
+                    close_reason = :reason
                 WHERE id = :id AND pipeline_id = :pipeline_id AND status = 'running'
                 """
             ),
-            {"id": row.id, "pipeline_id": row.pipeline_id, "error_message": error_message},
+            {
+                "id": row.id,
+                "pipeline_id": row.pipeline_id,
+                "error_message": f"{reason}: {detail}",
+                "reason": reason.value,
+            },
         )
         closed += int(result.rowcount)
     return closed

@@ -255,3 +255,42 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(
             },
         )
         assert compare_metadata(context, Base.metadata) == []
+
+
+CLOSED = {
+    "abandoned: the process running this window died": "abandoned",
+    "interrupted: the run was stopped": "interrupted",
+    "orders: SourceServerError: HTTP 500": None,
+    "orders: abandoned: not a lifecycle prefix": None,
+}
+
+
+def test_0006_fills_close_reason_of_old_rows_from_their_message(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0005")
+    engine = sa.create_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            _insert_summary(conn, "old")
+            for message in CLOSED:
+                log_id = _insert_log(conn, "old")
+                conn.execute(
+                    sa.text(
+                        "UPDATE orders_sync_log SET status = 'failed', error_message = :m, "
+                        "from_date = from_date + :n WHERE id = :id"
+                    ),
+                    {"m": message, "id": log_id, "n": log_id},
+                )
+        upgrade(empty_db_url, "0006")
+        with engine.connect() as conn:
+            found = dict(
+                conn.execute(sa.text("SELECT error_message, close_reason FROM orders_sync_log"))
+                .tuples()
+                .all()
+            )
+        assert found == CLOSED
+        downgrade(empty_db_url, "0005")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("orders_sync_log")}
+        assert "close_reason" not in columns
+    finally:
+        engine.dispose()

@@ -94,7 +94,9 @@ def test_abandoned_and_interrupted_windows_never_make_a_day_stuck(
     seed_stores(engine, [Store("A001", "TD", d(1))])
     for index in range(3):
         seed_log(
-            engine, [LogRow("A001", d(8), d(14), "failed", error=error)], run_id=f"dead-{index}"
+            engine,
+            [LogRow("A001", d(8), d(14), "failed", error=error, close_reason=error.split(":")[0])],
+            run_id=f"dead-{index}",
         )
 
     result = run(settings, dry_run=False)
