@@ -21,6 +21,6 @@ class OrdersSyncAlertNotifier(BaseNotifier):
 
     def notify(self, context: Any) -> None:
         """Build the run's alert and send it; never fails the callback."""
-        from orders_sync.airflow_support.tasks import send_dag_run_alert
+        from orders_sync.airflow_support.dag_alert import send_dag_run_alert
 
         send_dag_run_alert(context["ti"], context.get("params") or {})

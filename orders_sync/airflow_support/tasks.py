@@ -18,110 +18,31 @@ as crashed, and closes the run exactly as the command line does.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import datetime as dt
 import logging
-import re
-import signal
-import threading
-import uuid
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from orders_sync.config import Settings, override_settings
-from orders_sync.domain import Status
-from orders_sync.exceptions import (
-    ConfigurationError,
-    DatabaseUnavailableError,
-    RunInterrupted,
-    UsageError,
+from orders_sync.airflow_support.task_context import (
+    JOB_RESULTS_KEY,
+    PLAN_TASK,
+    START_TASK,
+    SYNC_STORE_TASK,
+    TaskInstanceLike,
+    fail_task,
+    max_map_length,
+    options_from_params,
+    profiler_run_id,
+    start_today,
+    task_settings,
+    usage_errors_fail_fast,
 )
-
-if TYPE_CHECKING:
-    from orders_sync.run_profiler.options import ProfilerOptions
-    from orders_sync.runs.results import JobResult
+from orders_sync.domain import Status
+from orders_sync.runs.summary import run_succeeded
 
 logger = logging.getLogger(__name__)
 
-START_TASK = "start"
-FINISH_TASK = "finish"
-PLAN_TASK = "plan"
-SYNC_STORE_TASK = "sync_store"
-JOB_RESULTS_KEY = "job_results"
 PLAN_LOG_JOBS = 200
 """Plans of at most this many jobs are logged in full by the plan task."""
-_RUN_ID_PREFIX = "af-"
-
-
-class TaskInstanceLike(Protocol):
-    """The XCom calls of Airflow's runtime task instance used here."""
-
-    def xcom_push(self, key: str, value: Any) -> None: ...
-
-    def xcom_pull(self, task_ids: str, key: str = ...) -> Any: ...
-
-
-def _fail(message: str) -> Exception:
-    """Airflow's no-retry failure (a wrong conf or a failed store does not heal by retrying)."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    return AirflowFailException(message)
-
-
-@contextlib.contextmanager
-def _usage_errors_fail_fast() -> Iterator[None]:
-    """Usage and configuration errors fail the task at once; an unreachable DB is retried."""
-    try:
-        yield
-    except DatabaseUnavailableError:
-        raise
-    except (UsageError, ConfigurationError) as exc:
-        raise _fail(f"{type(exc).__name__}: {exc}") from exc
-
-
-def task_settings() -> Settings:
-    """Settings from the Airflow connections over the environment, made process-wide.
-
-    No fakes inside Airflow: a worker never starts an embedded PostgreSQL of its own.
-
-    Raises:
-        ConfigurationError: neither the ``orders_sync_db`` connection nor
-            ``ORDERS_SYNC_DATABASE_URL`` names the orders database.
-    """
-    from orders_sync.airflow_support.connections import settings_from_airflow
-
-    settings = settings_from_airflow()
-    if settings.database_url is None:
-        raise ConfigurationError(
-            "no orders database for this Airflow task: create the Airflow connection "
-            "'orders_sync_db' or set ORDERS_SYNC_DATABASE_URL on the workers."
-        )
-    override_settings(settings)
-    return settings
-
-
-def profiler_run_id(airflow_run_id: str) -> str:
-    """The profiler's ``run_id`` for a DAG run: traceable to it, unique per try (≤ 64 chars)."""
-    readable = re.sub(r"[^A-Za-z0-9_.:+-]", "_", airflow_run_id)[:48]
-    return f"{_RUN_ID_PREFIX}{readable}-{uuid.uuid4().hex[:12]}"
-
-
-def options_from_params(
-    params: Mapping[str, Any], conf: Mapping[str, Any] | None = None
-) -> ProfilerOptions:
-    """:class:`ProfilerOptions` from the run's params; conf keys that are no option are refused.
-
-    Raises:
-        UsageError: an unknown conf key or a value the profiler refuses.
-    """
-    from orders_sync.run_profiler.options import ProfilerOptions
-
-    fields = set(ProfilerOptions.__dataclass_fields__)
-    unknown = sorted(set(conf or {}) - fields)
-    if unknown:
-        raise UsageError(f"unknown conf key(s): {', '.join(unknown)}; known: {sorted(fields)}.")
-    return ProfilerOptions.from_dict({k: v for k, v in params.items() if k in fields})
 
 
 def start(
@@ -150,7 +71,7 @@ def start(
     from orders_sync.runs import lifecycle
 
     owner = f"{dag_id}/{airflow_run_id}"
-    with _usage_errors_fail_fast():
+    with usage_errors_fail_fast():
         settings = task_settings()
         options = options_from_params(params, conf)
         today = settings.today()
@@ -178,19 +99,6 @@ def start(
     return {"run_id": run_id, "options": options.to_dict(), "today": today.isoformat()}
 
 
-def _start_today(start_info: Mapping[str, Any], settings: Settings) -> dt.date:
-    """The run's today as ``start`` decided it (a start info of an older version: now)."""
-    raw = start_info.get("today")
-    return dt.date.fromisoformat(raw) if raw else settings.today()
-
-
-def max_map_length() -> int:
-    """Airflow's ``[core] max_map_length`` (read at run time, in the task)."""
-    from airflow.configuration import conf
-
-    return conf.getint("core", "max_map_length", fallback=1024)
-
-
 def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Plan the run and store it in batches; return one small reference per batch.
 
@@ -210,10 +118,10 @@ def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.run_profiler.planning import describe_plan
 
-    with _usage_errors_fail_fast():
+    with usage_errors_fail_fast():
         settings = task_settings()
         options = ProfilerOptions.from_dict(start_info["options"])
-        today = _start_today(start_info, settings)
+        today = start_today(start_info, settings)
         engine = get_engine(settings)
         jobs = plan_run(engine, options, settings, today=today)
     if len(jobs) <= PLAN_LOG_JOBS:
@@ -250,30 +158,6 @@ def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-@contextlib.contextmanager
-def _stop_on_sigterm() -> Iterator[threading.Event]:
-    """An event set on SIGTERM (a killed task): no new window starts after it.
-
-    Airflow's own SIGTERM handler still runs afterwards.
-    """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def handle(signum: int, frame: Any) -> None:
-        stop.set()
-        if callable(previous):
-            previous(signum, frame)
-
-    signal.signal(signal.SIGTERM, handle)
-    try:
-        yield stop
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def sync_store(
     batch: Mapping[str, Any], start_info: Mapping[str, Any], ti: TaskInstanceLike
 ) -> None:
@@ -288,15 +172,11 @@ def sync_store(
     stores too. A failed or partial window fails the task (no retry: the requirement allows
     no retry loop within a run). A store locked by another run is skipped and said so.
     """
-    from orders_sync.airflow_support.deadline import batch_deadline_s, deadline
-    from orders_sync.airflow_support.run_slots import run_slot
+    from orders_sync.airflow_support.batch_runner import run_batch
     from orders_sync.airflow_support.xcom import job_from_dict, job_result_to_dict
     from orders_sync.db.engine import get_engine
     from orders_sync.db.repositories import run_batches
-    from orders_sync.run_profiler.execution import run_job
     from orders_sync.run_profiler.options import ProfilerOptions
-    from orders_sync.run_profiler.progress import ProgressMeter
-    from orders_sync.runs.results import JobResult, without_result
 
     settings = task_settings()
     options = ProfilerOptions.from_dict(start_info["options"])
@@ -304,106 +184,15 @@ def sync_store(
     engine = get_engine(settings)
     with engine.connect() as conn:
         jobs = [job_from_dict(j) for j in run_batches.load_batch(conn, run_id, int(batch["batch"]))]
-    seconds = batch_deadline_s(
-        jobs, per_day_s=settings.timeout_per_day_s, ceiling_s=settings.task_timeout_s
-    )
-    logger.info("batch %s: %d plan(s), deadline %.0f s", batch["label"], len(jobs), seconds)
-    results: list[JobResult] = []
-    with (
-        _stop_on_sigterm() as stop,
-        run_slot(engine, run_id, options.max_workers),
-        ProgressMeter(
-            sum(len(job.windows) for job in jobs), settings.progress_interval_s, run_id
-        ) as meter,
-    ):
-        try:
-            with deadline(seconds, stop):
-                for job in jobs:
-                    try:
-                        results.append(
-                            run_job(
-                                engine,
-                                job,
-                                run_id=run_id,
-                                options=options,
-                                settings=settings,
-                                stop_event=stop,
-                                on_window=meter.on_window,
-                            )
-                        )
-                    except Exception as exc:  # a bug or a dead database: this store only
-                        crashed = f"{type(exc).__name__}: {exc}"
-                        results.append(
-                            JobResult(job.store_code, job.pipeline.code, crashed=crashed)
-                        )
-                    _log_plan(results[-1])
-        except RunInterrupted as exc:  # the deadline, in the middle of a window
-            interrupted = f"interrupted: {exc}"
-            for job in without_result(jobs, results):
-                results.append(JobResult(job.store_code, job.pipeline.code, crashed=interrupted))
-                _log_plan(results[-1])
-    for index, result in enumerate(results):  # plans the stop left unfinished, not failed
-        if stop.is_set() and result.not_run and result.status == Status.SUCCESS:
-            results[index] = dataclasses.replace(
-                result, crashed=f"interrupted: {result.not_run} window(s) not run"
-            )
+    results = run_batch(engine, jobs, label=str(batch["label"]), run_id=run_id, options=options)
     ti.xcom_push(key=JOB_RESULTS_KEY, value=[job_result_to_dict(r) for r in results])
     skipped = [f"{r.store_code} {r.pipeline}" for r in results if r.skipped]
     if skipped:
         logger.warning("skipped (another run holds the store's lock): %s", ", ".join(skipped))
     bad = [f"{r.store_code} {r.pipeline}: {r.status}" for r in results if r.status.is_bad]
     if bad:
-        raise _fail(f"batch {batch['label']}: {len(bad)} of {len(results)} plan(s) failed: "
+        raise fail_task(f"batch {batch['label']}: {len(bad)} of {len(results)} plan(s) failed: "
                     + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else ""))  # fmt: skip
-
-
-def _log_plan(result: JobResult) -> None:
-    windows = ", ".join(
-        f"{w.from_date.isoformat()}..{w.to_date.isoformat()} {w.status}" for w in result.windows
-    )
-    extra = f"; crashed: {result.crashed}" if result.crashed else ""
-    extra += f"; {result.not_run} not run" if result.not_run else ""
-    logger.info(
-        "%s %s: %s — %s%s",
-        result.store_code,
-        result.pipeline,
-        result.status,
-        windows or "no window ran",
-        extra,
-        extra={"store_code": result.store_code, "pipeline": result.pipeline},
-    )
-
-
-def _collect_results(
-    ti: TaskInstanceLike, planned: list[tuple[str, str]] | None
-) -> tuple[list[JobResult], list[str]]:
-    """Every job's typed result, and the problems to report; a job with none crashed.
-
-    Args:
-        planned: the run's planned ``(store, pipeline)`` jobs; ``None``: the plan failed.
-    """
-    from orders_sync.airflow_support.xcom import job_result_from_dict
-    from orders_sync.runs.results import JobResult
-
-    pushed = ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULTS_KEY) or []
-    if pushed and isinstance(pushed[0], dict):  # a single mapped instance's list
-        pushed = [pushed]
-    results = [job_result_from_dict(r) for batch in pushed if batch for r in batch]
-    problems = [
-        f"{r.store_code} {r.pipeline}: crashed: {r.crashed}"
-        if r.crashed
-        else f"{r.store_code} {r.pipeline}: {r.status}"
-        for r in results
-        if r.crashed or r.status.is_bad
-    ]
-    if planned is None:
-        problems.insert(0, "the plan task failed")
-        results.append(JobResult("(plan)", "plan", crashed="the plan task failed"))
-    reported = {(r.store_code, r.pipeline) for r in results}
-    for store, pipeline in sorted(set(planned or []) - reported):
-        problems.append(f"{store} {pipeline}: crashed (no result)")
-        results.append(JobResult(store, pipeline, crashed="its task ended without a result"))
-    return results, problems
 
 
 def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
@@ -422,11 +211,13 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
     (:mod:`orders_sync.airflow_support.assets`).
     """
     from orders_sync.airflow_support.assets import changes_of_run, emit_asset_events
+    from orders_sync.airflow_support.xcom import job_result_from_dict
     from orders_sync.db.engine import get_engine
     from orders_sync.db.repositories import run_batches, run_summaries
     from orders_sync.run_profiler.execution import ProfilerCounters
     from orders_sync.run_profiler.options import ProfilerOptions
     from orders_sync.runs import lifecycle
+    from orders_sync.runs.results import account_for_plan
 
     start_info = ti.xcom_pull(task_ids=START_TASK)
     if not start_info:
@@ -451,9 +242,15 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
         planned = run_batches.planned_jobs(conn, run_id)
     if planned is None and plan_done:
         planned = []  # an empty plan stores no batch
-    results, problems = _collect_results(ti, planned if plan_done else None)
+    pushed = ti.xcom_pull(task_ids=SYNC_STORE_TASK, key=JOB_RESULTS_KEY) or []
+    if pushed and isinstance(pushed[0], dict):  # a single mapped instance's list
+        pushed = [pushed]
+    results, problems = account_for_plan(
+        [job_result_from_dict(r) for batch in pushed if batch for r in batch],
+        planned if plan_done else None,
+    )
     options = ProfilerOptions.from_dict(start_info["options"])
-    counters = ProfilerCounters(run_id, options, _start_today(start_info, settings))
+    counters = ProfilerCounters(run_id, options, start_today(start_info, settings))
     outcome = lifecycle.close_run(engine, run_id, results, more=counters)
     with engine.begin() as conn:
         run_batches.prune_batches(conn)  # this run's plan stays: the page links its tasks
@@ -473,63 +270,10 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
 
 def check(summary: Mapping[str, Any]) -> None:
     """Fail the DAG run unless every window succeeded (a green run with red stores lies)."""
-    if summary["overall_status"] == Status.SUCCESS and not summary["problems"]:
+    if run_succeeded(summary["overall_status"]) and not summary["problems"]:
         logger.info("run %s: success — %s", summary["run_id"], summary["summary_text"])
         return
-    raise _fail(
+    raise fail_task(
         f"run {summary['run_id']}: {summary['overall_status']} — {summary['summary_text']}"
         + (f"; {'; '.join(summary['problems'])}" if summary["problems"] else "")
     )
-
-
-def send_dag_run_alert(ti: TaskInstanceLike, params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The DAG run's alert (see :mod:`orders_sync.airflow_support.notifier`); never raises.
-
-    Returns:
-        The payload sent, or ``None`` (a successful run, no channel configured, or an error
-        that was logged).
-    """
-    from orders_sync.airflow_support.connections import settings_from_airflow
-    from orders_sync.alerts.payload import not_started_alert
-    from orders_sync.alerts.send import alert_run, send_alert
-    from orders_sync.db.engine import get_engine
-    from orders_sync.run_profiler.options import ProfilerOptions
-    from orders_sync.status.load import read_statuses
-
-    try:
-        settings = settings_from_airflow()  # not task_settings: a run with no database alerts too
-        if not settings.alerts_configured:
-            return None
-        summary = ti.xcom_pull(task_ids=FINISH_TASK) or {}
-        start_info = ti.xcom_pull(task_ids=START_TASK)
-        run_id = summary.get("run_id")
-        if run_id is None:
-            if summary.get("overall_status") == Status.SUCCESS:
-                return None  # a dry run
-            payload = not_started_alert(
-                run_env=str(params.get("env") or settings.env),
-                report_date=settings.today().isoformat(),
-                problem="; ".join(summary.get("problems") or ["the start task failed"]),
-            )
-            send_alert(settings, payload)
-            return payload
-        options = ProfilerOptions.from_dict(start_info["options"])
-        engine = get_engine(settings)
-        with engine.connect() as conn:
-            statuses = read_statuses(
-                conn,
-                today=_start_today(start_info, settings),
-                sync_group=options.sync_group,
-                store_code=options.store_code,
-                stuck_after=options.stuck_after,
-            )
-        return alert_run(
-            engine,
-            settings,
-            str(run_id),
-            statuses=statuses,
-            max_days_behind=options.max_days_behind,
-        )
-    except Exception as exc:  # an alert must never hide the failure it reports
-        logger.warning("orders_sync alert failed: %s: %s", type(exc).__name__, exc)
-        return None

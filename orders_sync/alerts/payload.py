@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orders_sync.db.repositories import run_summaries, sync_log
 from orders_sync.domain import RUN_PROFILER, Status, WindowReason
+from orders_sync.runs.summary import run_succeeded
 from orders_sync.status.coverage import StoreStatus
 
 MAX_TEXT_ITEMS = 3
@@ -80,7 +81,7 @@ def build_alert(
     run = run_summaries.get_run(conn, run_id)
     if run is None:
         raise ValueError(f"no pipeline_run_summaries row for run {run_id}")
-    if run.overall_status == Status.SUCCESS:
+    if run_succeeded(run.overall_status):
         return None
     payload: dict[str, Any] = {
         "text": "",

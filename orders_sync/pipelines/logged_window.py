@@ -194,7 +194,11 @@ def run_logged_window(
     except BaseException as exc:  # interrupted: do not leave a running row behind
         stopped = isinstance(exc, RunInterrupted) or not isinstance(exc, Exception)
         reason = CloseReason.INTERRUPTED if stopped else None
-        why = f"{reason}: {exc}" if reason else describe_failure("window", exc)
+        why = (
+            f"{reason}: {exc}"
+            if isinstance(exc, RunInterrupted)
+            else describe_failure("window", exc)
+        )
         _finish(engine, pipeline_id, log_id, result(Status.FAILED, why, log_id), reason)
         raise
     outcome = result(status, error, log_id)

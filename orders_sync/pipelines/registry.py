@@ -7,12 +7,14 @@ one place only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import sqlalchemy as sa
 
 from orders_sync.config import Settings
+from orders_sync.domain import Job
 from orders_sync.exceptions import UsageError
 from orders_sync.pipelines.logged_window import SourcePipeline
 from orders_sync.sources import factory, registry
@@ -48,3 +50,13 @@ def open_pipeline(
         yield SourcePipeline(engine, source, client, only=only, pipeline_id=pipeline_id)
     finally:
         client.close()
+
+
+def job_pipeline(
+    job: Job, engine: sa.Engine, settings: Settings
+) -> Callable[[], AbstractContextManager[SourcePipeline]]:
+    """Opens ``job``'s pipeline (:func:`open_pipeline`) when called: the opener that
+    :func:`orders_sync.runs.steps.job_steps` holds open for the job's life."""
+    return functools.partial(
+        open_pipeline, job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
+    )

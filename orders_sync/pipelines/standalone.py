@@ -12,6 +12,7 @@ there was no store), 1 otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -39,7 +40,6 @@ from orders_sync.domain import (
     Job,
     PipelineRef,
     PlannedWindow,
-    Status,
     WindowReason,
 )
 from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError, UsageError
@@ -48,6 +48,8 @@ from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.pipelines.window import DEFAULT_SPAN_DAYS, WindowPipeline, default_window
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult
+from orders_sync.runs.steps import run_job
+from orders_sync.runs.summary import run_succeeded
 from orders_sync.sources import registry
 from orders_sync.sources.factory import require_sources
 
@@ -238,7 +240,13 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
         try:
             for job in jobs:
                 results.append(
-                    lifecycle.run_job(engine, job, pipeline, run_id=run_id, run_env=run.run_env)
+                    run_job(
+                        engine,
+                        job,
+                        lambda: contextlib.nullcontext(pipeline),
+                        run_id=run_id,
+                        run_env=run.run_env,
+                    )
                 )
         except BaseException:
             try:
@@ -253,7 +261,7 @@ def execute(engine: sa.Engine, pipeline: WindowPipeline, run: StandaloneRun) -> 
         outcome = lifecycle.close_run(
             engine, run_id, results, skipped_fails_run=True, more=lambda _: rows_written(results)
         )
-    return EXIT_OK if outcome.overall_status == Status.SUCCESS else EXIT_FAILED
+    return EXIT_OK if run_succeeded(outcome.overall_status) else EXIT_FAILED
 
 
 def rows_written(results: Sequence[JobResult]) -> dict[str, int]:

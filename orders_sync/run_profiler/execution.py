@@ -2,7 +2,7 @@
 
 The work is HTTP and database I/O, run by threads: at most ``max_workers`` windows run at
 once; each store's windows run in order, one at a time, under its store's claim
-(:func:`orders_sync.runs.lifecycle.job_steps`), so a store never runs twice at once, in this
+(:func:`orders_sync.runs.steps.job_steps`), so a store never runs twice at once, in this
 process or any other. Which store's window a free worker takes next is the
 :class:`~orders_sync.run_profiler.window_queue.WindowQueue`'s choice. Parsing and row
 formatting hold the GIL, so with enough workers and CPUs the threads are spread over
@@ -27,8 +27,8 @@ from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection, pool_connections
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import RUN_PROFILER, Job, Status
-from orders_sync.pipelines.registry import open_pipeline
+from orders_sync.domain import RUN_PROFILER, Job
+from orders_sync.pipelines.registry import job_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.plan_types import WindowReason
@@ -37,6 +37,7 @@ from orders_sync.run_profiler.shards import run_in_shards, shard_count
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport, without_result
+from orders_sync.runs.steps import JobSteps, finish_job, job_ended, job_steps, next_step
 from orders_sync.status.coverage import StoreStatus
 from orders_sync.status.load import read_statuses, stale
 
@@ -90,48 +91,6 @@ class ProfilerCounters:
             "stale_stores": len(stale(self.statuses, self.options.max_days_behind)),
         }
         return {name: n for name, n in counters.items() if n}
-
-
-def job_steps(
-    engine: sa.Engine,
-    job: Job,
-    *,
-    run_id: str,
-    options: ProfilerOptions,
-    settings: Settings,
-    stop_event: threading.Event | None = None,
-) -> lifecycle.JobSteps:
-    """One profiler job a window at a time: its pipeline opened from the settings for the
-    job's life, its windows run by the lifecycle (:func:`lifecycle.job_steps`)."""
-    if stop_event is not None and stop_event.is_set():
-        return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
-    with open_pipeline(
-        job.pipeline.code, engine, settings, pipeline_id=job.pipeline.id
-    ) as pipeline:
-        return (
-            yield from lifecycle.job_steps(
-                engine, job, pipeline, run_id=run_id, run_env=options.env, stop_event=stop_event
-            )
-        )
-
-
-def run_job(
-    engine: sa.Engine,
-    job: Job,
-    *,
-    run_id: str,
-    options: ProfilerOptions,
-    settings: Settings,
-    stop_event: threading.Event | None = None,
-    on_window: Callable[[WindowReport], None] | None = None,
-) -> JobResult:
-    """One profiler job from its first window to its last, in the caller's thread."""
-    return lifecycle.finish_job(
-        job_steps(
-            engine, job, run_id=run_id, options=options, settings=settings, stop_event=stop_event
-        ),
-        on_window,
-    )
 
 
 def run_profiler(
@@ -265,7 +224,7 @@ def _execute(
     Only this thread touches the queue; a job's steps are taken by one worker at a time.
     """
     queue = WindowQueue(jobs, limit=open_limit(options.max_workers, pool_connections(engine)))
-    steps: dict[int, lifecycle.JobSteps] = {}
+    steps: dict[int, JobSteps] = {}
     running: dict[futures.Future[JobResult | WindowReport], int] = {}
     results: list[JobResult] = []
     pool = futures.ThreadPoolExecutor(
@@ -278,12 +237,13 @@ def _execute(
             if index is None:
                 return
             if index not in steps:
+                job = queue.jobs[index]
                 steps[index] = job_steps(
                     engine,
-                    queue.jobs[index],
+                    job,
+                    job_pipeline(job, engine, settings),
                     run_id=run_id,
-                    options=options,
-                    settings=settings,
+                    run_env=options.env,
                     stop_event=stop_event,
                 )
             running[pool.submit(_step, steps[index], queue.jobs[index], on_window)] = index
@@ -315,7 +275,7 @@ def _execute(
         if stop_event.is_set():  # jobs between windows end here, unlocked; the rest not run
             for index in queue.ready():
                 if index in steps:
-                    results.append(lifecycle.finish_job(steps.pop(index)))
+                    results.append(finish_job(steps.pop(index)))
             in_flight = {queue.jobs[index] for index in running.values()}
             results.extend(
                 JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
@@ -330,19 +290,15 @@ def _execute(
 
 
 def _step(
-    steps: lifecycle.JobSteps, job: Job, on_window: Callable[[WindowReport], None] | None
+    steps: JobSteps, job: Job, on_window: Callable[[WindowReport], None] | None
 ) -> JobResult | WindowReport:
     """Take a job's next step in a worker: the window's report when the job has more, else
     the job's result."""
-    step = lifecycle.next_step(steps, on_window)
+    step = next_step(steps, on_window)
     if isinstance(step, JobResult):
         return step
-    last = job.windows[-1]
-    if step.status != Status.SUCCESS or (step.from_date, step.to_date) == (
-        last.from_date,
-        last.to_date,
-    ):
-        return lifecycle.finish_job(steps, on_window)  # the job ends: no turn in the queue
+    if job_ended(job, step):
+        return finish_job(steps, on_window)  # the job ends: no turn in the queue
     return step
 
 

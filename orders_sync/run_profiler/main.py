@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
 from orders_sync.cli import (
     EXIT_FAILED,
@@ -28,12 +26,13 @@ from orders_sync.cli import (
 )
 from orders_sync.config import Settings, get_settings
 from orders_sync.db.engine import check_connection, get_engine
-from orders_sync.domain import Status
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.load_plan import plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.planning import describe_plan
 from orders_sync.run_profiler.progress import render_run_table
+from orders_sync.runs.stopping import stop_on_signals
+from orders_sync.runs.summary import run_succeeded
 from orders_sync.sources import registry
 
 DESCRIPTION = (
@@ -120,20 +119,6 @@ def build_parser(settings: Settings) -> CommandParser:
     return parser
 
 
-def _install_signal_handlers(stop_event: threading.Event) -> None:
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if stop_event.is_set():  # a second signal: leave now
-            raise SystemExit(EXIT_FAILED)
-        print(
-            f"{signal.Signals(signum).name}: stopping after the windows in flight ...",
-            file=sys.stderr,
-        )
-        stop_event.set()
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, run the profiler once, print the outcome; returns the exit status."""
     return run_main(lambda: _main(argv))
@@ -165,14 +150,13 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"Plan for today {today} ({settings.pipeline_timezone}):")
         print(describe_plan(jobs))
         return EXIT_OK
-    stop_event = threading.Event()
-    _install_signal_handlers(stop_event)
-    run: ProfilerRun = run_profiler(engine, options, settings, stop_event=stop_event)
+    with stop_on_signals((signal.SIGINT, signal.SIGTERM), announce=True) as stop_event:
+        run: ProfilerRun = run_profiler(engine, options, settings, stop_event=stop_event)
     print(render_run_table(run), file=sys.stdout)
     sys.stdout.flush()
     if run.interrupted:
         return EXIT_FAILED
-    return EXIT_OK if run.outcome.overall_status == Status.SUCCESS else EXIT_FAILED
+    return EXIT_OK if run_succeeded(run.outcome.overall_status) else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from orders_sync.domain import FINAL_STATUSES, Status
-from orders_sync.runs.results import WindowReport
+from orders_sync.runs.results import JobResult, WindowReport
 
 if TYPE_CHECKING:
     from orders_sync.run_profiler.execution import ProfilerRun
@@ -118,3 +118,21 @@ class ProgressMeter:
 def _clock(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def log_job_result(result: JobResult) -> None:
+    """One line per finished job: its status, each window's, and what was left out."""
+    windows = ", ".join(
+        f"{w.from_date.isoformat()}..{w.to_date.isoformat()} {w.status}" for w in result.windows
+    )
+    extra = f"; crashed: {result.crashed}" if result.crashed else ""
+    extra += f"; {result.not_run} not run" if result.not_run else ""
+    logger.info(
+        "%s %s: %s — %s%s",
+        result.store_code,
+        result.pipeline,
+        result.status,
+        windows or "no window ran",
+        extra,
+        extra={"store_code": result.store_code, "pipeline": result.pipeline},
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from orders_sync.domain import Job, Status
 from orders_sync.runs.summary import overall_status
@@ -59,6 +59,15 @@ class JobResult:
         return sum(1 for w in self.windows if not w.logged and w.status != Status.SUCCESS)
 
     @property
+    def problem(self) -> str | None:
+        """What went wrong with the job, for people (``None``: nothing)."""
+        if self.crashed:
+            return f"{self.store_code} {self.pipeline}: crashed: {self.crashed}"
+        if self.status.is_bad:
+            return f"{self.store_code} {self.pipeline}: {self.status}"
+        return None
+
+    @property
     def status(self) -> Status:
         """success / partial / failed / skipped for this job."""
         if self.skipped:
@@ -86,3 +95,26 @@ def without_result(jobs: Iterable[Job], results: Iterable[JobResult]) -> list[Jo
     """The jobs (store + pipeline) none of ``results`` is the result of, in their order."""
     reported = {(result.store_code, result.pipeline) for result in results}
     return [job for job in jobs if (job.store_code, job.pipeline.code) not in reported]
+
+
+PLAN_FAILED = "the plan task failed"
+
+
+def account_for_plan(
+    results: Sequence[JobResult], planned: Iterable[tuple[str, str]] | None
+) -> tuple[list[JobResult], list[str]]:
+    """Every planned job's result, and the problems to report.
+
+    A planned ``(store, pipeline)`` with no result crashed (its worker died before it
+    reported); a failed plan (``planned`` is ``None``) counts as one crashed job.
+    """
+    accounted = list(results)
+    problems = [p for p in (r.problem for r in results) if p]
+    if planned is None:
+        problems.insert(0, PLAN_FAILED)
+        accounted.append(JobResult("(plan)", "plan", crashed=PLAN_FAILED))
+    reported = {(r.store_code, r.pipeline) for r in results}
+    for store, pipeline in sorted(set(planned or []) - reported):
+        problems.append(f"{store} {pipeline}: crashed (no result)")
+        accounted.append(JobResult(store, pipeline, crashed="its task ended without a result"))
+    return accounted, problems

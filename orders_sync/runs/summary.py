@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from orders_sync.runs.results import JobResult
 
 
+def run_succeeded(overall_status: str) -> bool:
+    """The one verdict on a finished run: the command lines exit 0, the DAG's ``check``
+    passes and no alert is sent exactly when this holds (every window succeeded, or none was
+    due, and no job crashed); any other status is exit 1, a failed ``check`` and an alert."""
+    return overall_status == Status.SUCCESS
+
+
 def overall_status(statuses: Iterable[str]) -> Status:
     """The run's status from its windows' final statuses.
 

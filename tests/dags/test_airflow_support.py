@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.airflow_support import tasks
+from orders_sync.airflow_support import task_context, tasks
 from orders_sync.airflow_support.connections import (
     base_url_from_connection,
     database_url_from_connection,
@@ -337,12 +337,12 @@ def test_check_fails_the_run_unless_everything_succeeded(
 )
 def test_options_from_params_refuses_bad_conf(params: dict[str, Any], conf: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
-        tasks.options_from_params(params, conf)
+        task_context.options_from_params(params, conf)
 
 
 def test_profiler_run_id_is_traceable_unique_and_fits() -> None:
     long_id = "manual__2026-01-06T19:00:00.123456+00:00" + "x" * 80
-    first, second = tasks.profiler_run_id(long_id), tasks.profiler_run_id(long_id)
+    first, second = task_context.profiler_run_id(long_id), task_context.profiler_run_id(long_id)
     assert first != second
     assert first.startswith("af-manual__2026-01-06T19:00:00")
     assert len(first) <= 64
@@ -364,7 +364,7 @@ def test_the_library_imports_without_airflow() -> None:
 def test_a_dag_runs_summary_survives_cli_starts_until_the_next_dag_run(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orders_sync.runs import lifecycle as run_lifecycle
+    from orders_sync.runs import liveness as run_lifecycle
     from tests.dags.conftest import seed_stores
 
     # The test's database; start checks the sources are configured, and sends them nothing.

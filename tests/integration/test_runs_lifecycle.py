@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, get_settings
 from orders_sync.db.repositories import run_summaries, stores
-from orders_sync.runs import lifecycle as run_lifecycle
+from orders_sync.runs import lifecycle
+from orders_sync.runs import liveness as run_lifecycle
 
 TD_STORES = ("K001", "K002")
 UC_STORES = ("KU01",)
@@ -196,7 +197,7 @@ def test_a_live_run_is_never_closed_by_another_run(
 def _open_run(engine: sa.Engine, run_id: str | None = None, **owner: str) -> str:
     """A profiler run opened by the lifecycle, as every front end opens one."""
     run_id = run_id or run_summaries.new_run_id("orders_sync_run_profiler")
-    run_lifecycle.open_run(
+    lifecycle.open_run(
         engine,
         run_id=run_id,
         pipeline_name="orders_sync_run_profiler",

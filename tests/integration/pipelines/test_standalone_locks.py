@@ -13,7 +13,7 @@ from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.pipelines import standalone
 from orders_sync.pipelines.window import WindowRequest, WindowResult
-from orders_sync.runs import lifecycle as run_lifecycle
+from orders_sync.runs import liveness as run_lifecycle
 from tests.integration.pipelines.test_standalone_cli import WINDOW, _log, _run, _summary
 from tests.support.seeding import TD_ORDERS_SYNC
 

@@ -6,6 +6,8 @@ these also show that bad input is refused before any connection is attempted.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +24,9 @@ def no_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ORDERS_SYNC_DATABASE_URL", NOWHERE)
     override_settings(Settings(database_url=NOWHERE))
     # the real handlers would replace pytest's own SIGINT handling
-    monkeypatch.setattr(cli_main, "_install_signal_handlers", lambda stop_event: None)
+    monkeypatch.setattr(
+        cli_main, "stop_on_signals", lambda *a, **k: contextlib.nullcontext(threading.Event())
+    )
     yield
     override_settings(None)
 

@@ -1,0 +1,86 @@
+"""One mapped ``sync_store`` task's batch of store + pipeline plans, run one after the other
+in one run slot.
+
+Each plan keeps the design card's rules: its windows in order under its store's advisory
+lock, stopping at its first failed or partial window — and one failing store never stops the
+other stores of the batch. The batch has a deadline grown from its planned work
+(:mod:`.deadline`): past it, the window in flight is closed ``interrupted`` and the batch's
+other plans do not start (the next run plans them again). SIGTERM (a killed task) stops the
+batch the same way (:mod:`orders_sync.runs.stopping`).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from orders_sync.airflow_support.deadline import batch_deadline_s, deadline
+from orders_sync.airflow_support.run_slots import run_slot
+from orders_sync.config import get_settings
+from orders_sync.domain import CloseReason, Job
+from orders_sync.exceptions import RunInterrupted
+from orders_sync.pipelines.registry import job_pipeline
+from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync.run_profiler.progress import ProgressMeter, log_job_result
+from orders_sync.runs.results import JobResult, without_result
+from orders_sync.runs.steps import run_job
+from orders_sync.runs.stopping import mark_interrupted, stop_on_signals
+
+logger = logging.getLogger(__name__)
+
+
+def run_batch(
+    engine: sa.Engine, jobs: Sequence[Job], *, label: str, run_id: str, options: ProfilerOptions
+) -> list[JobResult]:
+    """Run ``jobs`` in order under the batch's deadline; one result per job, always.
+
+    Args:
+        label: the batch's label, for the log.
+        run_id: the profiler run.
+        options: the run's options (``env``, ``max_workers``: the run's slots).
+    """
+    settings = get_settings()
+    seconds = batch_deadline_s(
+        jobs, per_day_s=settings.timeout_per_day_s, ceiling_s=settings.task_timeout_s
+    )
+    logger.info("batch %s: %d plan(s), deadline %.0f s", label, len(jobs), seconds)
+    results: list[JobResult] = []
+    with (
+        stop_on_signals((signal.SIGTERM,)) as stop,
+        run_slot(engine, run_id, options.max_workers),
+        ProgressMeter(
+            sum(len(job.windows) for job in jobs), settings.progress_interval_s, run_id
+        ) as meter,
+    ):
+        try:
+            with deadline(seconds, stop):
+                for job in jobs:
+                    try:
+                        results.append(
+                            run_job(
+                                engine,
+                                job,
+                                job_pipeline(job, engine, settings),
+                                run_id=run_id,
+                                run_env=options.env,
+                                stop_event=stop,
+                                on_window=meter.on_window,
+                            )
+                        )
+                    except Exception as exc:  # a bug or a dead database: this store only
+                        crashed = f"{type(exc).__name__}: {exc}"
+                        results.append(
+                            JobResult(job.store_code, job.pipeline.code, crashed=crashed)
+                        )
+                    log_job_result(results[-1])
+        except RunInterrupted as exc:  # the deadline, in the middle of a window
+            interrupted = f"{CloseReason.INTERRUPTED}: {exc}"
+            for job in without_result(jobs, results):
+                results.append(JobResult(job.store_code, job.pipeline.code, crashed=interrupted))
+                log_job_result(results[-1])
+    if stop.is_set():  # plans the stop left unfinished: not delivered, yet not failed
+        results = mark_interrupted(results)
+    return results

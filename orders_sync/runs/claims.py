@@ -1,0 +1,92 @@
+"""A store made one run's for a while: :func:`claim_store`.
+
+Work on a store goes through a claim: the store's exclusive advisory lock, the run's shared
+liveness lock (:mod:`orders_sync.runs.liveness`), and the store's ``running`` rows sorted
+into abandoned ones (closed) and ones of a live run (the store is busy: a job whose lock
+connection died may still be writing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from orders_sync.db import locks
+from orders_sync.db.repositories import sync_log
+from orders_sync.domain import CloseReason
+from orders_sync.runs.liveness import is_run_alive
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class StoreClaim:
+    """The outcome of :func:`claim_store`.
+
+    Attributes:
+        acquired: the store is ours for the block.
+        busy_with: when not acquired, the run holding the store (``None``: its lock).
+        closed: abandoned ``running`` rows closed before starting.
+        lock: the store lock, for :meth:`verify` before each window.
+    """
+
+    acquired: bool
+    busy_with: str | None = None
+    closed: int = 0
+    lock: locks.HeldLock | None = None
+
+    def verify(self) -> bool:
+        """Whether the store is still ours (see :meth:`orders_sync.db.locks.HeldLock.verify`)."""
+        return self.acquired and self.lock is not None and self.lock.verify()
+
+
+@contextlib.contextmanager
+def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[StoreClaim]:
+    """Make ``store_code`` this run's for the block, or say who has it.
+
+    Under the store's advisory lock, its ``running`` rows are sorted: rows of dead runs
+    (nobody holds their liveness lock) and earlier rows of this very run (a previous
+    attempt of this job died) are closed as ``abandoned``; a row of another live run means
+    that run is still writing although its lock connection died, so the store is busy.
+    """
+    with locks.advisory_lock(
+        engine, locks.store_lock_key(store_code), with_shared=(locks.run_lock_key(run_id),)
+    ) as store_lock:
+        if not store_lock:
+            yield StoreClaim(acquired=False)
+            return
+        with engine.begin() as conn:
+            running = sync_log.running_rows(conn, store_code=store_code)
+            live = sorted(
+                {
+                    row.run_id
+                    for row in running
+                    if row.run_id != run_id and is_run_alive(conn, row.run_id)
+                }
+            )
+            if live:
+                busy_with: str | None = live[0]
+                closed = 0
+            else:
+                busy_with = None
+                closed = sync_log.close_rows(
+                    conn,
+                    running,
+                    CloseReason.ABANDONED,
+                    f"the process running this window died; closed by run {run_id}",
+                )
+        if busy_with is not None:
+            yield StoreClaim(acquired=False, busy_with=busy_with)
+            return
+        if closed:
+            logger.warning(
+                "store %s: closed %d abandoned running window(s)",
+                store_code,
+                closed,
+                extra={"run_id": run_id, "store_code": store_code},
+            )
+        yield StoreClaim(acquired=True, closed=closed, lock=store_lock)
