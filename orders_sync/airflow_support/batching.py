@@ -31,7 +31,6 @@ from orders_sync.domain import Job, deal_by_work
 
 MAX_JOBS_PER_BATCH = 250
 """A batch holds at most this many jobs (unless the cap forces more)."""
-DEFAULT_MAX_MAPPED_TASKS = 256
 
 
 def mapped_task_cap(configured: int, max_map_length: int) -> int:

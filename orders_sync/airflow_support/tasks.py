@@ -1,19 +1,21 @@
-"""The bodies of the DAG's tasks: the profiler's library calls, wired for Airflow.
+"""The bodies of the DAG's tasks: short adapters over the library calls the command line makes.
 
-``dags/orders_sync_run_profiler.py`` only declares the tasks; each one calls a function
-here, which calls exactly what the command line calls
-(:mod:`orders_sync.run_profiler.service`):
+``dags/orders_sync_run_profiler.py`` only declares the tasks; each one calls a function here:
 
-``start`` (:func:`lifecycle.open_run <orders_sync.runs.lifecycle.open_run>`) → ``plan``
-→ ``sync_store`` × job (mapped, pool ``orders_sync``; :func:`lifecycle.run_job
-<orders_sync.runs.lifecycle.run_job>`) → ``finish`` (``all_done``; :func:`lifecycle.close_run
-<orders_sync.runs.lifecycle.close_run>`) → ``check``.
+``start`` (:func:`~orders_sync.runs.lifecycle.open_run`) → ``plan``
+(:func:`~orders_sync.run_profiler.load_plan.plan_run`, batched) → ``sync_store`` × batch
+(mapped, pool ``orders_sync``; :func:`~orders_sync.airflow_support.batch_runner.run_batch`
+over :func:`~orders_sync.runs.steps.run_job`) → ``finish`` (``all_done``;
+:func:`~orders_sync.runs.lifecycle.close_run`) → ``check`` (the one verdict,
+:func:`~orders_sync.runs.summary.run_succeeded`).
 
 What passes between tasks is JSON (XCom, :mod:`orders_sync.airflow_support.xcom`): the start
-info ``{"run_id", "options", "today"}`` — the run's today is decided once, by ``start`` — the
-job dicts of the plan, and per job its result under the XCom key ``job_result``, pushed even
-when the job failed. ``finish`` rebuilds typed results from them, counts a job with no result
-as crashed, and closes the run exactly as the command line does.
+info ``{"run_id", "options", "today"}`` — the run's today is decided once, by ``start`` — one
+small reference per batch (the plans themselves are in ``orders_sync_run_batches``), and per
+batch its jobs' results under the XCom key ``job_results``, pushed even when a job failed.
+``finish`` rebuilds typed results from them, counts a planned job with no result as crashed
+(:func:`~orders_sync.runs.results.account_for_plan`), and closes the run exactly as the
+command line does.
 """
 
 from __future__ import annotations

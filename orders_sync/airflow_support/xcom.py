@@ -51,7 +51,7 @@ def job_from_dict(data: Mapping[str, Any]) -> Job:
 
 
 def job_result_to_dict(result: JobResult) -> dict[str, Any]:
-    """JSON-serialisable form of a job result (the XCom ``job_result``)."""
+    """JSON-serialisable form of a job result (one item of the XCom ``job_results``)."""
     return {
         "store_code": result.store_code,
         "pipeline": result.pipeline,

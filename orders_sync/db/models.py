@@ -1,21 +1,21 @@
-"""ORM models: the schema as the application sees it.
+"""ORM models of the shared and bookkeeping tables: the schema as the application sees it.
 
 Alembic owns the schema (``migrations/``); these models describe the same tables, and
 ``tests/integration/db/test_migrations.py`` proves that autogenerate finds no difference.
-Revisions never import this module.
+Revisions never import this module. The sources' data tables are declared by their row
+(:mod:`orders_sync.sources.rows`) and their migration, and
+``tests/integration/sources/test_registry.py`` checks the two agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-Money = sa.Numeric(12, 2)
 _NOW = sa.text("now()")
 
 
@@ -153,81 +153,3 @@ class RunOwner(Base):
     owner_kind: Mapped[str] = mapped_column(sa.String(16))
     owner: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
-
-
-class _SyncedRow:
-    """Bookkeeping columns shared by the data tables."""
-
-    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    store_code: Mapped[str] = mapped_column(sa.String(8))
-    first_seen_at: Mapped[dt.datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=_NOW
-    )
-    # When a sync last *changed* the row: an unchanged re-fetch leaves it (and the row) alone.
-    last_synced_at: Mapped[dt.datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=_NOW
-    )
-    last_run_id: Mapped[str | None] = mapped_column(sa.String(64))
-
-
-class TdOrder(_SyncedRow, Base):
-    """A TD order (``GET /reports/order-report``), keyed by store + order number."""
-
-    __tablename__ = "td_orders"
-    __table_args__ = (
-        sa.UniqueConstraint("store_code", "order_number", name="uq_td_orders_store_order"),
-        sa.Index("ix_td_orders_store_date", "store_code", "order_date"),
-    )
-
-    order_number: Mapped[str] = mapped_column(sa.String(64))
-    order_date: Mapped[dt.date] = mapped_column(sa.Date)
-    order_time: Mapped[dt.time | None] = mapped_column(sa.Time)
-    customer_name: Mapped[str | None] = mapped_column(sa.Text)
-    mobile_number: Mapped[str | None] = mapped_column(sa.String(20))
-    service_type: Mapped[str | None] = mapped_column(sa.String(64))
-    pieces: Mapped[int | None] = mapped_column(sa.Integer)
-    gross_amount: Mapped[Decimal] = mapped_column(Money)
-    discount_amount: Mapped[Decimal] = mapped_column(Money)
-    net_amount: Mapped[Decimal] = mapped_column(Money)
-    order_status: Mapped[str] = mapped_column(sa.String(16))
-    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
-class TdSale(_SyncedRow, Base):
-    """A TD payment (``GET /sales-and-deliveries/sales``), keyed by store + transaction id."""
-
-    __tablename__ = "td_sales"
-    __table_args__ = (
-        sa.UniqueConstraint("store_code", "transaction_id", name="uq_td_sales_store_transaction"),
-        sa.Index("ix_td_sales_store_date", "store_code", "payment_date"),
-    )
-
-    transaction_id: Mapped[str] = mapped_column(sa.String(64))
-    order_number: Mapped[str] = mapped_column(sa.String(64))
-    payment_date: Mapped[dt.date] = mapped_column(sa.Date)
-    payment_mode: Mapped[str] = mapped_column(sa.String(16))
-    amount: Mapped[Decimal] = mapped_column(Money)
-    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
-class UcOrder(_SyncedRow, Base):
-    """A UC GST invoice line (``GET /api/gst-report``), keyed by store + invoice number."""
-
-    __tablename__ = "uc_orders"
-    __table_args__ = (
-        sa.UniqueConstraint("store_code", "invoice_no", name="uq_uc_orders_store_invoice"),
-        sa.Index("ix_uc_orders_store_date", "store_code", "invoice_date"),
-    )
-
-    invoice_no: Mapped[str] = mapped_column(sa.String(64))
-    invoice_date: Mapped[dt.date] = mapped_column(sa.Date)
-    order_id: Mapped[str | None] = mapped_column(sa.String(64))
-    customer_name: Mapped[str | None] = mapped_column(sa.Text)
-    customer_gstin: Mapped[str | None] = mapped_column(sa.String(15))
-    hsn_sac: Mapped[str | None] = mapped_column(sa.String(16))
-    taxable_value: Mapped[Decimal] = mapped_column(Money)
-    cgst: Mapped[Decimal] = mapped_column(Money)
-    sgst: Mapped[Decimal] = mapped_column(Money)
-    igst: Mapped[Decimal] = mapped_column(Money)
-    invoice_total: Mapped[Decimal] = mapped_column(Money)
-    last_modified: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -27,11 +27,10 @@ from orders_sync.alerts.send import alert_run
 from orders_sync.config import Settings
 from orders_sync.db.engine import check_connection, pool_connections
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import RUN_PROFILER, Job
+from orders_sync.domain import RUN_PROFILER, Job, WindowReason
 from orders_sync.pipelines.registry import job_pipeline
 from orders_sync.run_profiler.load_plan import check_run, plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
-from orders_sync.run_profiler.plan_types import WindowReason
 from orders_sync.run_profiler.progress import ProgressMeter
 from orders_sync.run_profiler.shards import run_in_shards, shard_count
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit

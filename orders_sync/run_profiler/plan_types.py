@@ -9,29 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orders_sync.domain import (
-    ONE_DAY,
-    DateRange,
-    Job,
-    LogFacts,
-    PipelineRef,
-    PlannedWindow,
-    StoreRef,
-    WindowReason,
-)
 from orders_sync.exceptions import UsageError
-
-__all__ = [
-    "ONE_DAY",
-    "DateRange",
-    "Job",
-    "LogFacts",
-    "PipelineRef",
-    "PlanOptions",
-    "PlannedWindow",
-    "StoreRef",
-    "WindowReason",
-]
 
 
 @dataclass(frozen=True, slots=True)

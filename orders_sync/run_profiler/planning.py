@@ -27,33 +27,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 
-from orders_sync.domain import ONE_DAY, DateRange, merge_ranges, shift_day, subtract_ranges
-from orders_sync.run_profiler.plan_types import (
+from orders_sync.domain import (
+    ONE_DAY,
+    DateRange,
     Job,
     LogFacts,
     PipelineRef,
     PlannedWindow,
-    PlanOptions,
     StoreRef,
     WindowReason,
+    merge_ranges,
+    shift_day,
+    subtract_ranges,
 )
-
-__all__ = [
-    "DateRange",
-    "Job",
-    "LogFacts",
-    "PipelineRef",
-    "PlanOptions",
-    "PlannedWindow",
-    "StoreRef",
-    "WindowReason",
-    "describe_job",
-    "describe_plan",
-    "next_from_date",
-    "plan_jobs",
-    "plan_store",
-    "plan_windows",
-]
+from orders_sync.run_profiler.plan_types import PlanOptions
 
 _REASON_TEXT: dict[WindowReason, str] = {
     WindowReason.MISSING: "missing: no successful run of exactly this window",

@@ -6,27 +6,17 @@ connection), how to build its client, and its parts — each a stream of pages u
 one :class:`DataTable`. The sources in use are listed by :mod:`orders_sync.sources.registry`;
 ``td.py`` and ``uc.py`` beside this module declare the two built-in ones.
 
-Nothing here does I/O, and the module imports nothing of ours.
+Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import types
-import typing
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any, Protocol
 
-_PG_TYPES: dict[type, str] = {
-    str: "text",
-    int: "int4",
-    Decimal: "numeric",
-    dt.datetime: "timestamptz",
-    dt.date: "date",
-    dt.time: "time",
-}
+from orders_sync.sources.rows import PG_TYPES, row_fields
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,23 +56,18 @@ class DataTable:
 
 
 def data_table(name: str, key: str, row: type, *, date_column: str) -> DataTable:
-    """A table's spec from its source row dataclass (field names and annotated types).
+    """A table's spec from its source row declaration (:mod:`orders_sync.sources.rows`).
 
     Raises:
         ValueError: ``key`` or ``date_column`` is not a field of ``row``.
     """
-    hints = typing.get_type_hints(row)
-    fields = tuple(f.name for f in dataclasses.fields(row))
+    fields = row_fields(row)
+    names = tuple(field.name for field in fields)
     for column in (key, date_column):
-        if column not in fields:
+        if column not in names:
             raise ValueError(f"{column!r} is not a field of {row.__name__}")
-    column_types = []
-    for field in fields:
-        hint = hints[field]
-        if isinstance(hint, types.UnionType):  # "X | None"
-            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-        column_types.append(_PG_TYPES[hint])
-    return DataTable(name, key, fields, ("text", *column_types, "text"), date_column)
+    column_types = tuple(PG_TYPES[field.kind] for field in fields)
+    return DataTable(name, key, names, ("text", *column_types, "text"), date_column)
 
 
 PageSource = Callable[[str, dt.date, dt.date], Iterable[Sequence[Any]]]

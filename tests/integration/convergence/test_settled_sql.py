@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders_sync.db.repositories.log_facts import load_log_facts
-from orders_sync.run_profiler.plan_types import DateRange, LogFacts
+from orders_sync.domain import DateRange, LogFacts
 from tests.support.seeding import TD_ORDERS_SYNC, UC_ORDERS_SYNC
 
 ONE_DAY = dt.timedelta(days=1)

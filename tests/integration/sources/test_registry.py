@@ -19,7 +19,23 @@ from orders_sync.sources.spec import Source
 from tests.support import third_source
 
 SOURCES = registry.sources()
+PG_FAMILY = {
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "INTEGER": "int4",
+    "NUMERIC": "numeric",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamptz",
+}
 IDS = [source.sync_group for source in SOURCES]
+
+
+def _family(column_type: Any) -> str:
+    family = PG_FAMILY[type(column_type).__name__]
+    if family == "timestamptz" and not column_type.timezone:
+        return "timestamp"
+    return family
 
 
 @dataclasses.dataclass
@@ -50,11 +66,15 @@ def test_each_source_has_its_tables_and_pipeline_row(engine: sa.Engine, source: 
         ).one()
     assert found == 1
     for table in source.tables:
-        columns = {c["name"] for c in inspector.get_columns(table.name)}
-        assert set(table.copy_columns) | {"last_run_id", "first_seen_at"} <= columns
-        assert table.date_column in columns
+        columns = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+        assert set(table.copy_columns) | {"last_run_id", "first_seen_at"} <= set(columns)
+        declared = dict(zip((*table.copy_columns, "last_run_id"), table.types, strict=True))
+        found = {name: _family(columns[name]) for name in declared}
+        assert found == declared  # the row declaration and the migration agree, column by column
         unique = [u["column_names"] for u in inspector.get_unique_constraints(table.name)]
         assert ["store_code", table.key] in unique
+        indexes = [i["column_names"] for i in inspector.get_indexes(table.name)]
+        assert ["store_code", table.date_column] in indexes
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from orders_sync.run_profiler.planning import DateRange, LogFacts, PlannedWindow
+from orders_sync.domain import DateRange, LogFacts, PlannedWindow
 
 ONE_DAY = timedelta(days=1)
 

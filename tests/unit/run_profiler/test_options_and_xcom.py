@@ -13,9 +13,9 @@ from orders_sync.airflow_support.xcom import (
     job_result_to_dict,
     job_to_dict,
 )
+from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason
 from orders_sync.exceptions import UsageError
 from orders_sync.run_profiler.options import ProfilerOptions
-from orders_sync.run_profiler.plan_types import Job, PipelineRef, PlannedWindow, WindowReason
 from orders_sync.runs.results import JobResult, WindowReport
 
 BAD_OPTIONS = {

@@ -7,16 +7,18 @@ from datetime import date
 
 import pytest
 
-from orders_sync.exceptions import UsageError
-from orders_sync.run_profiler.planning import (
+from orders_sync.domain import (
     DateRange,
     Job,
     LogFacts,
     PipelineRef,
     PlannedWindow,
-    PlanOptions,
     StoreRef,
     WindowReason,
+)
+from orders_sync.exceptions import UsageError
+from orders_sync.run_profiler.planning import (
+    PlanOptions,
     describe_job,
     describe_plan,
     plan_jobs,

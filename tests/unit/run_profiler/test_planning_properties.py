@@ -12,13 +12,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders_sync.run_profiler.planning import (
-    LogFacts,
-    PlannedWindow,
-    PlanOptions,
-    WindowReason,
-    plan_windows,
-)
+from orders_sync.domain import LogFacts, PlannedWindow, WindowReason
+from orders_sync.run_profiler.planning import PlanOptions, plan_windows
 from tests.unit.run_profiler.log_model import (
     SuccessRow,
     covered_days,

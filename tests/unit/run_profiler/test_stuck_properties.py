@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orders_sync.domain import DateRange
-from orders_sync.run_profiler.planning import PlannedWindow, WindowReason, plan_windows
+from orders_sync.domain import DateRange, PlannedWindow, WindowReason
+from orders_sync.run_profiler.planning import plan_windows
 from tests.unit.run_profiler.log_model import planned_days
 from tests.unit.run_profiler.test_planning_properties import PROPERTY, Scenario, scenarios
 
