@@ -56,7 +56,10 @@ import sqlalchemy as sa  # noqa: E402
 
 from devtools import embedded_postgres as embedded  # noqa: E402
 from devtools.simulator import IST, SimulatorServer  # noqa: E402
-from orders_sync.config import Settings  # noqa: E402
+from orders_sync.config import (
+    Endpoint,
+    Settings,  # noqa: E402
+)
 from orders_sync.domain import Job, deal_by_work  # noqa: E402
 from orders_sync.pipelines import page_writer  # noqa: E402
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler  # noqa: E402
@@ -64,7 +67,6 @@ from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
 from orders_sync.run_profiler.shards import shard_count, workers_of  # noqa: E402
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
-from orders_sync.sources.spec import Endpoint
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 
 STORES = 12

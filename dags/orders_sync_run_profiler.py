@@ -59,7 +59,7 @@ from orders_sync.airflow_support.assets import CHANGED_TABLES_ALIAS
 from orders_sync.airflow_support.dag_config import dag_config_from_env
 from orders_sync.airflow_support.notifier import OrdersSyncAlertNotifier
 from orders_sync.airflow_support.pools import POOL_NAME
-from orders_sync.sources.registry import ALL_GROUPS, sync_group_choices
+from orders_sync.config import ALL_GROUPS, declared_sync_groups
 
 CONFIG = dag_config_from_env()
 
@@ -91,7 +91,7 @@ CONFIG = dag_config_from_env()
         ),
         "sync_group": Param(
             ALL_GROUPS,
-            enum=list(sync_group_choices()),
+            enum=list(declared_sync_groups()),
             description="store_master.sync_group to run",
         ),
         "window_days": Param(

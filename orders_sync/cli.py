@@ -1,4 +1,4 @@
-"""Command-line plumbing shared by ``td_orders_sync``, ``uc_orders_sync`` and the profiler.
+"""Command-line plumbing shared by the standalone pipeline commands and the profiler.
 
 - :class:`CommandParser`: an ``argparse`` parser whose errors are one line
   ``error: ...`` on stderr and exit status 2 (no usage dump);

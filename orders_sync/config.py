@@ -13,12 +13,12 @@ import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pendulum
 
 from orders_sync.exceptions import ConfigurationError
-from orders_sync.sources.spec import Endpoint, HttpOptions
 
 DEFAULT_TIMEZONE = "Asia/Kolkata"
 DEFAULT_ENV = "dev"
@@ -26,6 +26,43 @@ SOURCES_HTTP = "http"
 SOURCES_SIMULATOR = "simulator"
 SOURCE_KINDS = (SOURCES_HTTP, SOURCES_SIMULATOR)
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ENTRY_POINTS = "orders_sync.sources"
+"""The entry-point group every source is registered in, named by its sync group
+(:mod:`orders_sync.sources.registry`)."""
+ALL_GROUPS = "ALL"
+"""``--sync-group ALL`` / conf ``sync_group: ALL``: every source."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """How a client talks to its API (from :class:`~orders_sync.config.Settings`).
+
+    Attributes:
+        timeout_s: timeout of every request.
+        max_attempts: attempts per request before a transient failure is final.
+        backoff_base_s: first back-off delay; doubles each attempt, with jitter.
+        retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
+    """
+
+    timeout_s: float = 30.0
+    max_attempts: int = 5
+    backoff_base_s: float = 0.5
+    retry_after_cap_s: float = 60.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where one source is reached, as configured.
+
+    Attributes:
+        base_url: ``None``: not configured.
+        token: ``None``: not configured.
+        max_rps: requests a second this deployment may send (``None``: found from 429s).
+    """
+
+    base_url: str | None = None
+    token: str | None = dataclasses.field(default=None, repr=False)
+    max_rps: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,9 +75,12 @@ class Settings:
         pipeline_timezone: IANA name; every "today" and every date window uses it.
         env: default ``run_env`` (``--env``).
         sources: ``http`` (the URLs below) or ``simulator`` (the bundled CRM simulator).
-        endpoints: per sync group, where its source is reached (``<PREFIX>_BASE_URL``,
-            ``<PREFIX>_TOKEN``, ``<PREFIX>_MAX_RPS`` of :mod:`orders_sync.sources.registry`);
-            a group not in it is not configured.
+        endpoints: per sync group, where its source is reached, as set explicitly (Airflow
+            connections, tests); a group not in it is read from ``environ``.
+        environ: the environment the settings were read from: each source's own variables
+            (``<PREFIX>_BASE_URL``, ``<PREFIX>_TOKEN``, ``<PREFIX>_MAX_RPS`` of its
+            declaration) are read from it when the source is first asked for, so that loading
+            the settings imports no source (the DAG file loads them at parse time).
         settle_days: default ``--settle-days`` (0 keeps the requirement's plan exactly).
         max_workers: default ``--max-workers``; in Airflow also the ``orders_sync`` pool size.
         http_timeout_s: per-request timeout of the CRM clients.
@@ -64,6 +104,7 @@ class Settings:
     env: str = DEFAULT_ENV
     sources: str = SOURCES_HTTP
     endpoints: Mapping[str, Endpoint] = dataclasses.field(default_factory=dict)
+    environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
     settle_days: int = 0
     max_workers: int = 3
     http_timeout_s: float = 30.0
@@ -120,8 +161,21 @@ class Settings:
             raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
 
     def endpoint(self, sync_group: str) -> Endpoint:
-        """Where the source of ``sync_group`` is reached (all ``None``: not configured)."""
-        return self.endpoints.get(sync_group, Endpoint())
+        """Where the source of ``sync_group`` is reached (all ``None``: not configured).
+
+        Raises:
+            ConfigurationError: its request budget variable is not a positive number.
+        """
+        if sync_group in self.endpoints:
+            return self.endpoints[sync_group]
+        from orders_sync.sources import registry  # the registry imports the source clients
+
+        source = registry.for_sync_group(sync_group)
+        return Endpoint(
+            base_url=_opt(self.environ, source.base_url_variable),
+            token=_opt(self.environ, source.token_variable),
+            max_rps=_positive_float(self.environ, source.max_rps_variable),
+        )
 
     def with_endpoint(self, sync_group: str, endpoint: Endpoint) -> Settings:
         """These settings with ``sync_group``'s source reached at ``endpoint``."""
@@ -148,6 +202,13 @@ class Settings:
     def now(self) -> dt.datetime:
         """The current instant, aware, in ``pipeline_timezone``."""
         return pendulum.now(self.pipeline_timezone)
+
+
+def declared_sync_groups() -> tuple[str, ...]:
+    """The sync groups of the registered sources, then ``ALL``, from the entry points' names
+    alone: no source is imported (the DAG file's ``sync_group`` param, at parse time)."""
+    names = sorted({entry.name for entry in entry_points(group=SOURCE_ENTRY_POINTS)})
+    return (*names, ALL_GROUPS)
 
 
 def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
@@ -199,23 +260,6 @@ def _positive_float(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
-def endpoints_from_env(env: Mapping[str, str]) -> dict[str, Endpoint]:
-    """Each source's endpoint from its variables (``TD_API_BASE_URL``, ...); sources none of
-    whose variables is set are left out."""
-    from orders_sync.sources import registry  # the registry imports the source clients
-
-    endpoints = {}
-    for source in registry.sources():
-        endpoint = Endpoint(
-            base_url=_opt(env, source.base_url_variable),
-            token=_opt(env, source.token_variable),
-            max_rps=_positive_float(env, source.max_rps_variable),
-        )
-        if endpoint != Endpoint():
-            endpoints[source.sync_group] = endpoint
-    return endpoints
-
-
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Build and validate :class:`Settings` from ``env`` (default ``os.environ``).
 
@@ -229,7 +273,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         pipeline_timezone=_opt(env, "ORDERS_SYNC_TIMEZONE") or DEFAULT_TIMEZONE,
         env=_opt(env, "ORDERS_SYNC_ENV") or DEFAULT_ENV,
         sources=_opt(env, "ORDERS_SYNC_SOURCES") or SOURCES_HTTP,
-        endpoints=endpoints_from_env(env),
+        environ=dict(env),
         settle_days=_int(env, "ORDERS_SYNC_SETTLE_DAYS", 0),
         max_workers=_int(env, "ORDERS_SYNC_MAX_WORKERS", 3),
         http_timeout_s=_float(env, "ORDERS_SYNC_HTTP_TIMEOUT", 30.0),

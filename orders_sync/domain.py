@@ -177,7 +177,7 @@ class StoreRef:
 
 @dataclass(frozen=True, slots=True)
 class PipelineRef:
-    """A ``pipelines`` row of a source's pipeline (``td_orders_sync``, ...)."""
+    """A ``pipelines`` row of a source's pipeline."""
 
     code: str
     id: int
@@ -227,7 +227,7 @@ class WindowReason(StrEnum):
     HOLE = "hole"  # days before the last success that no success window covers
     SETTLE = "settle"  # covered days not yet re-fetched settle_days after them
     STUCK = "stuck"  # holds stuck days: failed in stuck_after runs, run after the others
-    STANDALONE = "standalone"  # a window given to td_orders_sync / uc_orders_sync by hand
+    STANDALONE = "standalone"  # a window given to a standalone pipeline command by hand
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 A downstream DAG schedules on fresh orders with the same URIs::
 
     from airflow.sdk import Asset
-    @dag(schedule=[Asset("orders-sync://orders/td_orders")])
+    @dag(schedule=[Asset("orders-sync://orders/<data table>")])
 
 The profiler DAG's ``finish`` task lists the alias :data:`CHANGED_TABLES_ALIAS` in its outlets
 and adds an event for each table whose rows this run inserted or changed — none for a table

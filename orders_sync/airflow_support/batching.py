@@ -59,7 +59,7 @@ def plan_batches(jobs: Sequence[Job], *, max_workers: int, cap: int) -> list[lis
 
 
 def batch_label(batch: Sequence[Job]) -> str:
-    """``A001 / td_orders_sync`` for one job; ``A001 … A083 (83 plans)`` for a batch."""
+    """``<store> / <pipeline>`` for one job; ``A001 … A083 (83 plans)`` for a batch."""
     if len(batch) == 1:
         return f"{batch[0].store_code} / {batch[0].pipeline.code}"
     codes = sorted(job.store_code for job in batch)

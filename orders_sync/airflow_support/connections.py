@@ -11,9 +11,9 @@ orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: the provider's
                              ``PostgresHook.sqlalchemy_url`` (login, password, host, port,
                              schema, ``sqlalchemy_scheme``/``sqlalchemy_query`` extras), plus
                              the libpq extras (``sslmode``, ...) the hook passes to psycopg
-a source's     ``http``      its ``<PREFIX>_BASE_URL`` and ``<PREFIX>_TOKEN`` (the password):
-``connection_id``            ``td_crm`` gives ``TD_API_BASE_URL`` / ``TD_API_TOKEN``, ``uc_crm``
-(``td_crm``)                 the UC ones (:mod:`orders_sync.sources.registry`). The base URL is
+a source's     ``http``      its ``<PREFIX>_BASE_URL`` and ``<PREFIX>_TOKEN`` (the password)
+``connection_id``            (:class:`~orders_sync.sources.spec.Source`, listed by
+                             :mod:`orders_sync.sources.registry`). The base URL is
                              the host as given when it holds a scheme, else
                              ``<scheme>://host[:port]`` with the scheme from ``schema``
                              (``http``/``https``, Airflow's ``HttpHook`` rule) or, when that

@@ -1,5 +1,5 @@
 """``python -m orders_sync.pipelines PIPELINE [flags]``: the standalone command of a source's
-pipeline, behind ``scripts/td_orders_sync.sh`` and ``scripts/uc_orders_sync.sh``."""
+pipeline, behind the ``scripts/<pipeline>.sh`` wrappers."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def open_pipeline(
     """The pipeline ``code`` over a fresh client of its source, closed on exit.
 
     Args:
-        code: a source's pipeline code (``td_orders_sync``, ...).
+        code: a source's pipeline code.
         engine: the orders database.
         settings: where the API URLs, tokens and HTTP knobs come from.
         only: run only the part of this name (``--orders-only``: ``orders``).

@@ -1,4 +1,4 @@
-"""The standalone commands ``td_orders_sync`` and ``uc_orders_sync``: one window per store.
+"""The standalone command of every source's pipeline: one window per store.
 
 A run validates everything first — flags, dates, the store, the database, the pipeline
 row, the API settings — and writes nothing until all of it holds (exit status 2 and one
@@ -283,7 +283,7 @@ def main(
     """Run ``code``'s standalone command; returns the exit status.
 
     Args:
-        code: ``td_orders_sync`` or ``uc_orders_sync``.
+        code: a source's pipeline code.
         argv: the arguments (default ``sys.argv[1:]``).
         now: the current instant (aware) for "today"; ``None`` is the real clock.
     """

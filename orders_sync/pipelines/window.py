@@ -55,7 +55,7 @@ class WindowResult:
     """What one window did; its ``orders_sync_log`` row says the same.
 
     Attributes:
-        pipeline_code: ``td_orders_sync`` or ``uc_orders_sync``.
+        pipeline_code: the source's pipeline code.
         store_code: the store.
         from_date: first day of the window.
         to_date: last day of the window.

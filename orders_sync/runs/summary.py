@@ -54,7 +54,7 @@ def summary_text(
 ) -> str:
     """Per-pipeline window counts by status, then the extras, on one line.
 
-    Example: ``td_orders_sync: success=3 partial=0 failed=1; uc_orders_sync: success=2
+    Example: ``a_pipeline: success=3 partial=0 failed=1; b_pipeline: success=2
     partial=0 failed=0; skipped_stores=1``. Statuses other than the three final ones are
     appended to their pipeline (``running=1``); with no windows at all the text says so.
 

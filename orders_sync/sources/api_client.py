@@ -14,8 +14,7 @@ from orders_sync.sources.retry import RetryPolicy
 
 
 class ApiClient:
-    """Base of :class:`~orders_sync.sources.td_client.TdClient` and
-    :class:`~orders_sync.sources.uc_client.UcClient`: one connection pool per client.
+    """Base of the sources' HTTP clients: one connection pool per client.
 
     Args:
         base_url: the API's base URL.

@@ -51,11 +51,11 @@ class ApiSession:
     """A connection-pooled, retrying JSON GETter for one API and one credential.
 
     Args:
-        api_name: ``"TD"`` or ``"UC"``, used in messages.
+        api_name: the source's sync group, used in messages.
         base_url: the API's base URL (``http://`` or ``https://``).
         auth_headers: headers carrying the credential on every request.
         secret: the credential itself, redacted from every message.
-        token_setting: the variable a person fixes on a 401, e.g. ``"TD_API_TOKEN"``.
+        token_setting: the variable a person fixes on a 401, ``<PREFIX>_TOKEN``.
         timeout_s: connect/read/write/pool timeout of every request.
         policy: the retry policy.
         transport: an ``httpx`` transport to use instead of the network (tests).

@@ -3,8 +3,8 @@ bundled simulator.
 
 ``Settings.sources`` (``ORDERS_SYNC_SOURCES``) is chosen once, at the edge:
 
-- ``http`` (the default): each source's configured endpoint (``TD_API_BASE_URL`` /
-  ``TD_API_TOKEN``, ...). A run that would sync a store of a source whose URL is unset is
+- ``http`` (the default): each source's configured endpoint (``<PREFIX>_BASE_URL`` /
+  ``<PREFIX>_TOKEN``). A run that would sync a store of a source whose URL is unset is
   refused before anything is written (:func:`require_sources`) — a production run never
   falls back on simulated orders.
 - ``simulator``: the bundled CRM simulator (:mod:`devtools.simulator.bundled`), for the demo,
@@ -48,7 +48,7 @@ def require_sources(settings: Settings, pipelines: Iterable[str]) -> None:
 
     Args:
         settings: the process settings.
-        pipelines: the pipeline codes the run would sync (``td_orders_sync``, ...).
+        pipelines: the pipeline codes the run would sync.
 
     Raises:
         ConfigurationError: one sentence naming the first missing variable.

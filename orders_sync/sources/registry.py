@@ -1,15 +1,18 @@
 """The sources in use: every layer iterates these instead of naming a CRM.
 
-The two built-in sources are declared in :mod:`orders_sync.sources.td` and
-:mod:`orders_sync.sources.uc`. A deployment adds another without editing this package: a
-distribution of its own declares a :class:`~orders_sync.sources.spec.Source` and names it in
-the ``orders_sync.sources`` entry-point group (the way Airflow finds providers)::
+Every source is a :class:`~orders_sync.sources.spec.Source` named in the
+``orders_sync.sources`` entry-point group under its ``store_master.sync_group`` — the way
+Airflow finds its providers. This package registers its two built-in ones
+(:mod:`orders_sync.sources.td`, :mod:`orders_sync.sources.uc`) in its own ``pyproject.toml``;
+a deployment adds another without editing this package, from a distribution of its own::
 
     [project.entry-points."orders_sync.sources"]
-    xx = "my_crm.orders_sync_source:SOURCE"
+    XX = "my_crm.orders_sync_source:SOURCE"
 
-It also needs its data table and its ``pipelines`` row in the database (its own migration).
-:func:`registered` adds one in-process for a block (tests).
+plus its data table and its ``pipelines`` row in the database (its own migration).
+:func:`orders_sync.config.declared_sync_groups` reads the names alone, importing no
+source (the DAG file's ``sync_group`` param, at parse time); :func:`registered` adds a
+source in-process for a block (tests).
 """
 
 from __future__ import annotations
@@ -19,12 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 
+from orders_sync.config import ALL_GROUPS, SOURCE_ENTRY_POINTS
 from orders_sync.exceptions import ConfigurationError, UsageError
 from orders_sync.sources.spec import DataTable, Source
-
-ENTRY_POINT_GROUP = "orders_sync.sources"
-ALL_GROUPS = "ALL"
-"""``--sync-group ALL`` / conf ``sync_group: ALL``: every source."""
 
 _lock = threading.Lock()
 _sources: dict[str, Source] | None = None
@@ -57,13 +57,8 @@ def _check_new(known: dict[str, Source], source: Source) -> None:
 
 
 def _load() -> dict[str, Source]:
-    from orders_sync.sources import td, uc
-
     known: dict[str, Source] = {}
-    for source in (td.SOURCE, uc.SOURCE):
-        _check_new(known, source)
-        known[source.sync_group] = source
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for entry in sorted(entry_points(group=SOURCE_ENTRY_POINTS), key=lambda e: e.name):
         try:
             source = entry.load()
         except Exception as exc:  # a broken plugin: one line, naming it
@@ -72,7 +67,17 @@ def _load() -> dict[str, Source]:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         _check_new(known, source)
+        if source.sync_group != entry.name:
+            raise ConfigurationError(
+                f"the orders_sync source entry point {entry.name!r} ({entry.value}) declares "
+                f"the sync group {source.sync_group!r}: name the entry point after it."
+            )
         known[source.sync_group] = source
+    if not known:
+        raise ConfigurationError(
+            "no orders_sync source is registered: the package is not installed "
+            "(in a checkout: pip install -e .)."
+        )
     return known
 
 

@@ -102,23 +102,6 @@ PULLED_COLUMNS = ("orders", "sales")
 ``sales_pulled_at`` (requirement §A)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class HttpOptions:
-    """How a client talks to its API (from :class:`~orders_sync.config.Settings`).
-
-    Attributes:
-        timeout_s: timeout of every request.
-        max_attempts: attempts per request before a transient failure is final.
-        backoff_base_s: first back-off delay; doubles each attempt, with jitter.
-        retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
-    """
-
-    timeout_s: float = 30.0
-    max_attempts: int = 5
-    backoff_base_s: float = 0.5
-    retry_after_cap_s: float = 60.0
-
-
 class SourceClient(Protocol):
     """What the project needs of any source's client besides its page methods."""
 
@@ -128,7 +111,8 @@ class SourceClient(Protocol):
 
 
 ClientFactory = Callable[..., SourceClient]
-"""``(base_url, token, **HttpOptions fields) -> client``: the client class, typically."""
+"""``(base_url, token, **HttpOptions fields) -> client``: the client class, typically
+(:class:`orders_sync.config.HttpOptions`)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,7 +128,8 @@ class Source:
         connection_id: its Airflow connection (``td_crm``): host → base URL, password →
             token.
         client: builds its client: ``client(base_url, token, timeout_s=..., max_attempts=...,
-            backoff_base_s=..., retry_after_cap_s=...)`` (the fields of :class:`HttpOptions`).
+            backoff_base_s=..., retry_after_cap_s=...)`` (the fields of
+            :class:`orders_sync.config.HttpOptions`).
         parts: its streams, in the order a window runs them; the first failing makes the
             window ``failed``, a later one ``partial``.
         part_flags: whether the standalone command offers ``--<part>-only`` for its parts.
@@ -198,18 +183,3 @@ class Source:
         if not chosen:
             raise ValueError(f"{self.pipeline_code} has no part {only!r}")
         return chosen
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where one source is reached, as configured.
-
-    Attributes:
-        base_url: ``None``: not configured.
-        token: ``None``: not configured.
-        max_rps: requests a second this deployment may send (``None``: found from 429s).
-    """
-
-    base_url: str | None = None
-    token: str | None = dataclasses.field(default=None, repr=False)
-    max_rps: float | None = None

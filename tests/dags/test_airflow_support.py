@@ -322,7 +322,7 @@ def test_check_fails_the_run_unless_everything_succeeded(
     summary: dict[str, Any], passes: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Airflow's AirflowFailException in a real task; a plain error here (no Airflow import).
-    monkeypatch.setattr(tasks, "_fail", RuntimeError)
+    monkeypatch.setattr(tasks, "fail_task", RuntimeError)
     if passes:
         tasks.check(summary)
     else:

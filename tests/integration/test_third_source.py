@@ -142,3 +142,41 @@ def test_the_standalone_entry_and_the_status_command_know_a_third_source(
     # A flag of another source's parts is refused, in one line.
     refused = _run("orders_sync.pipelines", [xx.PIPELINE, "--orders-only"], env)
     assert refused.returncode == 2 and "--orders-only" in refused.stderr
+
+
+def test_the_dag_choices_come_from_the_entry_points_without_importing_a_source(
+    xx_site: Path,
+) -> None:
+    code = (
+        "import sys; from orders_sync.config import declared_sync_groups; "
+        "print(declared_sync_groups(), "
+        "[m for m in sys.modules if m.startswith(('orders_sync.sources', 'tests.'))])"
+    )
+    done = subprocess.run(
+        [cli.PYTHON, "-c", code],
+        env={**cli.child_env({}), "PYTHONPATH": f"{xx_site}:{REPOSITORY_ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "('TD', 'UC', 'XX', 'ALL') []"
+
+
+def test_an_entry_point_not_named_after_its_sync_group_is_refused(
+    tmp_path: Path, db_url: str
+) -> None:
+    site = xx.install_entry_point(tmp_path / "site")
+    (entry,) = site.glob("*.dist-info/entry_points.txt")
+    entry.write_text(entry.read_text().replace("XX =", "RECEIPTS ="))
+    done = _run(
+        "orders_sync.run_profiler.main",
+        ["--dry-run"],
+        {"PYTHONPATH": f"{site}:{REPOSITORY_ROOT}", "ORDERS_SYNC_DATABASE_URL": db_url},
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: the orders_sync source entry point 'RECEIPTS' "
+        "(tests.support.third_source:SOURCE) declares the sync group 'XX': "
+        "name the entry point after it."
+    )

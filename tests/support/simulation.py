@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from devtools.simulator.clock import IST
 from devtools.simulator.server import SimulatorServer
-from orders_sync.config import Settings
-from orders_sync.sources.spec import Endpoint
+from orders_sync.config import Endpoint, Settings
 from tests.support import observe
 
 SEED = 11

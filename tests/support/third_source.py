@@ -170,7 +170,9 @@ def install_entry_point(site: Path) -> Path:
     (dist / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: xx-orders-sync-source\nVersion: 0.1\n"
     )
-    (dist / "entry_points.txt").write_text(f"[orders_sync.sources]\nxx = {__name__}:SOURCE\n")
+    (dist / "entry_points.txt").write_text(
+        f"[orders_sync.sources]\n{SYNC_GROUP} = {__name__}:SOURCE\n"
+    )
     return site
 
 

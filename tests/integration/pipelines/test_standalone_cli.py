@@ -17,9 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
-from orders_sync.config import REPOSITORY_ROOT, Settings, override_settings
+from orders_sync.config import REPOSITORY_ROOT, Endpoint, Settings, override_settings
 from orders_sync.pipelines import standalone
-from orders_sync.sources.spec import Endpoint
 from tests.integration.pipelines.conftest import TOKEN
 from tests.support.seeding import TD_ORDERS_SYNC
 
