@@ -44,8 +44,11 @@ its extra; a run that changed nothing emits none. Schedule downstream DAGs on th
 DAG run to `ORDERS_SYNC_ALERT_WEBHOOK_URL` / the connection `orders_sync_alerts` and to
 `ORDERS_SYNC_ALERT_EMAIL_TO` — the same payload as the command line's.
 
-A failed store is retried by the next run (its windows are planned again), not by clearing
-its task: a window runs at most once per run.
+A store whose window failed at the source is retried by the next run (its windows are planned
+again), not within this one. A `sync_store` whose worker was lost (a killed process, a
+scheduler restart) is retried by Airflow, and a cleared one may be re-run: either resumes
+from the log — finished plans are not run again, the window in flight is retried on its own
+row (`attempt_no` + 1).
 """
 
 from __future__ import annotations
@@ -158,7 +161,11 @@ def orders_sync_run_profiler() -> None:
 
     @task(
         pool=POOL_NAME,
-        retries=0,
+        # A lost worker heals inside the run: the retry resumes from the log. A failed
+        # window fails the task without a retry (AirflowFailException).
+        retries=2,
+        retry_delay=dt.timedelta(seconds=15),
+        retry_exponential_backoff=False,
         map_index_template="{{ task.op_kwargs['batch']['label'] }}",
         # a backstop: each batch's own deadline (its planned work, at most the ceiling)
         # interrupts it first; see orders_sync.airflow_support.deadline

@@ -282,6 +282,26 @@ def stop(state_dir: Path) -> bool:
         return True
 
 
+def restart(server: EmbeddedServer, *, down_s: float = 0.0) -> None:
+    """Stop ``server`` (fast: every session is cut), stay down ``down_s`` seconds, and start
+    it again with the same options — on the same port — as a database restart or an outage
+    does to the clients (tests of the recovery from one)."""
+    pg_ctl = str(_bin("pg_ctl"))
+    _run_as_owner([pg_ctl, "-D", str(server.pgdata), "-w", "-m", "fast", "stop"])
+    time.sleep(down_s)
+    # restart of a stopped server starts it with the options it last ran with (postmaster.opts)
+    _run_as_owner(
+        [pg_ctl, "-D", str(server.pgdata), "-w", "-l", str(server.pgdata / "server.log"), "restart"]
+    )
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not _accepts(server):
+        if time.monotonic() > deadline:
+            raise DatabaseUnavailableError(
+                f"the embedded PostgreSQL in {server.pgdata} did not restart"
+            )
+        time.sleep(0.1)
+
+
 def _wait_stopped(pgdata: Path, timeout_s: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

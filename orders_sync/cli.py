@@ -26,7 +26,7 @@ from typing import IO, Any, NoReturn
 
 from orders_sync.config import Settings, get_settings, override_settings
 from orders_sync.domain import MAX_ENV_CHARS
-from orders_sync.exceptions import ConfigurationError, UsageError
+from orders_sync.exceptions import ConfigurationError, DatabaseLost, UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -217,6 +217,8 @@ def run_main(fn: Callable[[], int]) -> int:
 
     - :class:`UsageError`, :class:`ConfigurationError` (including
       ``DatabaseUnavailableError``): ``error: ...`` on stderr, 2;
+    - :class:`DatabaseLost` (the database went away mid-run and did not come back in time):
+      ``error: ...``, 1;
     - ``SystemExit`` (argparse's ``--help`` and flag errors): its code;
     - ``KeyboardInterrupt``: ``error: interrupted``, 130;
     - anything else: ``error: <Class>: <message>``, 1 (with the traceback when
@@ -232,6 +234,9 @@ def run_main(fn: Callable[[], int]) -> int:
     except (UsageError, ConfigurationError) as exc:
         print(error_line(exc), file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseLost as exc:  # mid-run: the run started, it could not finish
+        print(error_line(exc), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(error_line("interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -97,6 +97,8 @@ class Settings:
         timeout_per_day_s: a batch's deadline grows by this per planned day.
         max_mapped_tasks: the most mapped ``sync_store`` instances of a DAG run.
         dagrun_timeout_s: the longest a DAG run may take.
+        database_wait_s: how long work in flight waits for a lost orders database to answer
+            again before its store fails with ``database unavailable``.
     """
 
     database_url: str | None = None
@@ -125,6 +127,7 @@ class Settings:
     timeout_per_day_s: float = 2.0
     max_mapped_tasks: int = 256
     dagrun_timeout_s: float = 12 * 3600.0
+    database_wait_s: float = 120.0
 
     def __post_init__(self) -> None:
         try:
@@ -157,6 +160,8 @@ class Settings:
             raise ConfigurationError("ORDERS_SYNC_MAX_MAPPED_TASKS must be 1 or more.")
         if self.progress_interval_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_PROGRESS_INTERVAL must be positive.")
+        if self.database_wait_s < 0:
+            raise ConfigurationError("ORDERS_SYNC_DATABASE_WAIT must be 0 or more.")
         if self.http_timeout_s <= 0:
             raise ConfigurationError("ORDERS_SYNC_HTTP_TIMEOUT must be positive.")
 
@@ -299,6 +304,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         timeout_per_day_s=_float(env, "ORDERS_SYNC_TIMEOUT_PER_DAY", 2.0),
         max_mapped_tasks=_int(env, "ORDERS_SYNC_MAX_MAPPED_TASKS", 256),
         dagrun_timeout_s=_float(env, "ORDERS_SYNC_DAGRUN_TIMEOUT", 12 * 3600.0),
+        database_wait_s=_float(env, "ORDERS_SYNC_DATABASE_WAIT", 120.0),
     )
 
 

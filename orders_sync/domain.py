@@ -40,6 +40,20 @@ BAD_STATUSES = frozenset({Status.FAILED, Status.PARTIAL})
 """The statuses that make a run fail (exit 1, the DAG's ``check``, an alert): one verdict."""
 
 
+class NotRun(StrEnum):
+    """Why a job of a run did not deliver its plan, when no window of it failed at the source
+    (the one outcome of every store that did not sync: honest accounting)."""
+
+    CRASHED = "crashed"
+    """An unexpected error, a worker that died, a task that ended without a result."""
+    INTERRUPTED = "interrupted"
+    """Its window in flight was stopped (a deadline, a signal)."""
+    STOPPED = "stopped"
+    """A stop request came before it finished: windows left for the next run."""
+    DATABASE_UNAVAILABLE = "database unavailable"
+    """The orders database stopped answering and did not come back in time."""
+
+
 class CloseReason(StrEnum):
     """Why a window was closed by the run lifecycle rather than ended by its source
     (``orders_sync_log.close_reason``). A window closed for one of these never makes a day
@@ -49,6 +63,8 @@ class CloseReason(StrEnum):
     """Its process died, or its run ended while it was running."""
     INTERRUPTED = "interrupted"
     """Its run was stopped (a deadline, a signal) while it was running."""
+    DATABASE_UNAVAILABLE = "database unavailable"
+    """The orders database stopped answering under it and did not come back in time."""
 
 
 # --- limits of the schema's columns ------------------------------------------------------

@@ -23,10 +23,16 @@ class DatabaseUnavailableError(ConfigurationError):
     """The orders database cannot be reached or refused the credentials."""
 
 
+class DatabaseLost(OrdersSyncError):
+    """The orders database stopped answering in the middle of a run (a restart, a network
+    cut): the work in flight waits for it and is retried; only when it does not come back in
+    time does the store fail, with this cause (``database unavailable: ...``)."""
+
+
 class RunInterrupted(BaseException):  # noqa: N818 - a stop, like KeyboardInterrupt
     """The run was stopped from outside the window (a deadline, a stop request).
 
     A ``BaseException``, like ``KeyboardInterrupt``: no window-level handler treats it as a
-    source failure. The window in flight is closed as ``failed`` with an error message
-    starting ``interrupted:``, which never makes a day stuck; the next run plans it again.
+    source failure. The window in flight is closed as ``failed`` with the close reason
+    ``interrupted``, which never makes a day stuck; the next run plans it again.
     """

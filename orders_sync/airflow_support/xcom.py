@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason
+from orders_sync.domain import Job, NotRun, PipelineRef, PlannedWindow, WindowReason
 from orders_sync.runs.results import JobResult, WindowReport
 
 
@@ -59,6 +59,7 @@ def job_result_to_dict(result: JobResult) -> dict[str, Any]:
         "skipped": result.skipped,
         "not_run": result.not_run,
         "crashed": result.crashed,
+        "reason": str(result.reason) if result.reason else None,
         "windows": [
             {
                 "from_date": w.from_date.isoformat(),
@@ -86,6 +87,7 @@ def job_result_from_dict(data: Mapping[str, Any]) -> JobResult:
         skipped=bool(data.get("skipped", False)),
         not_run=int(data.get("not_run", 0)),
         crashed=data.get("crashed"),
+        reason=NotRun(data["reason"]) if data.get("reason") else None,
         windows=tuple(
             WindowReport(
                 store_code=store_code,

@@ -41,6 +41,13 @@ def render_email(payload: Mapping[str, Any], *, sender: str, to: Sequence[str]) 
             f"{f['status']}{' (stuck)' if f.get('stuck') else ''}: {f['error_message']}"
             for f in payload["failures"]
         ]
+    if payload.get("not_synced"):
+        lines += ["", "Stores that did not sync (no failed window to show):"]
+        lines += [
+            f"  {n['store_code']} {n['pipeline']}: {n['outcome']}"
+            + (f": {n['detail']}" if n["detail"] else "")
+            for n in payload["not_synced"]
+        ]
     if payload.get("stale_stores"):
         lines += ["", "Stale stores (days behind):"]
         lines += [

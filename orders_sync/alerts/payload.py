@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories import run_summaries, sync_log
-from orders_sync.domain import RUN_PROFILER, Status, WindowReason
+from orders_sync.db.repositories import run_outcomes, run_summaries, sync_log
+from orders_sync.domain import RUN_PROFILER, NotRun, Status, WindowReason
 from orders_sync.runs.summary import run_succeeded
 from orders_sync.status.coverage import StoreStatus
 
@@ -45,16 +45,20 @@ def _listed(items: Sequence[str]) -> str:
 def alert_text(payload: dict[str, Any], stores_total: int) -> str:
     """The one human line (a Slack incoming webhook shows it as is)."""
     failures = payload["failures"]
+    not_synced = payload["not_synced"]
     status = payload["overall_status"]
-    bad = {(f["store_code"], f["pipeline"]) for f in failures}
-    head = (
-        f"{payload['pipeline_name']} {status} ({payload['run_env']}, {payload['report_date']}): "
-        f"{len(bad)} of {stores_total} stores {status}"
-    )
+    bad = {(f["store_code"], f["pipeline"]) for f in (*failures, *not_synced)}
+    head = f"{payload['pipeline_name']} {status} ({payload['run_env']}, {payload['report_date']})"
+    if bad:  # never "0 of N stores failed": a run that failed with no store to name says why
+        head += f": {len(bad)} of {max(stores_total, len(bad))} stores {status}"
     details = [
         f"{f['store_code']} {f['pipeline']} {f['from_date']}..{f['to_date']}"
         f"{' (stuck)' if f['stuck'] else ''}: {f['error_message'] or f['status']}"
         for f in failures
+    ] + [
+        f"{n['store_code']} {n['pipeline']}: {n['outcome']}"
+        + (f": {n['detail']}" if n["detail"] else "")
+        for n in not_synced
     ]
     text = head + (f" — {_listed(details)}" if details else f" — {payload['summary_text']}")
     if payload["stale_stores"]:
@@ -92,6 +96,17 @@ def build_alert(
         "report_date": run.report_date.isoformat(),
         "summary_text": run.summary_text,
         "failures": [_failure(w) for w in sync_log.failed_windows_for_run(conn, run_id)],
+        "not_synced": [
+            {
+                "store_code": o.store_code,
+                "pipeline": o.pipeline,
+                "outcome": o.outcome,
+                "detail": o.detail,
+                "windows_not_run": o.windows_not_run,
+            }
+            for o in run_outcomes.outcomes_of_run(conn, run_id)
+            if o.outcome in set(NotRun)
+        ],
         "stale_stores": [_stale(s) for s in statuses if s.days_behind > max_days_behind],
     }
     total = max(sync_log.stores_of_run(conn, run_id), len(statuses))
@@ -112,5 +127,6 @@ def not_started_alert(*, run_env: str, report_date: str, problem: str) -> dict[s
         "report_date": report_date,
         "summary_text": "the run did not start",
         "failures": [],
+        "not_synced": [],
         "stale_stores": [],
     }

@@ -9,12 +9,14 @@ process.
 from __future__ import annotations
 
 import threading
+import time
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from orders_sync.config import Settings, get_settings
-from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError
+from orders_sync.exceptions import ConfigurationError, DatabaseLost, DatabaseUnavailableError
 
 UNBOUNDED_POOL = 1000
 _engines: dict[str, Engine] = {}
@@ -94,6 +96,76 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+"""SQLSTATEs of a lost or refused connection: class 08, and the server shutting down or
+starting up (``admin_shutdown``, ``crash_shutdown``, ``cannot_connect_now``)."""
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause) is the database connection going away, rather than a
+    statement failing on a live connection."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, sa.exc.PendingRollbackError):
+            return True  # a transaction on a connection that died under it
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            state = error.sqlstate
+            if state is None or state.startswith(_CONNECTION_SQLSTATES):
+                return True
+        orig = error.orig if isinstance(error, sa.exc.DBAPIError) else None
+        error = orig if isinstance(orig, BaseException) else error.__cause__
+    return False
+
+
+def wait_for_database(
+    engine: Engine,
+    ceiling_s: float,
+    *,
+    stop: threading.Event | None = None,
+    first_delay_s: float = 0.5,
+) -> bool:
+    """Wait until the database answers again, at most ``ceiling_s`` seconds.
+
+    Retries a fresh connection with a doubling delay (at most 5 s); a ``stop`` set meanwhile
+    ends the wait. Dead pooled connections are discarded first.
+
+    Returns:
+        Whether the database answers.
+    """
+    engine.pool.dispose()  # connections of the lost server are dead: never hand them out
+    deadline = time.monotonic() + ceiling_s
+    delay = first_delay_s
+    while True:
+        try:
+            check_connection(engine)
+            return True
+        except DatabaseUnavailableError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            pause = min(delay, left)
+            if stop is None:
+                time.sleep(pause)
+            elif stop.wait(pause):
+                return False
+            delay = min(delay * 2, 5.0)
+
+
+def database_lost(engine: Engine, what: str) -> DatabaseLost:
+    """The :class:`DatabaseLost` to raise when the database did not come back: ``what`` could
+    not be done, and why the last connection attempt failed."""
+    try:
+        check_connection(engine)
+        reason = "it answers again, too late"
+    except DatabaseUnavailableError as exc:
+        reason = str(exc)
+    return DatabaseLost(f"{what}: {reason}")
 
 
 def check_connection(engine: Engine) -> None:

@@ -14,7 +14,10 @@ import contextlib
 import hashlib
 from collections.abc import Iterator, Sequence
 
+import psycopg
 import sqlalchemy as sa
+
+from orders_sync.db.engine import database_lost, is_disconnect, wait_for_database
 
 STORE_NAMESPACE = "orders_sync:store:"
 RUN_NAMESPACE = "orders_sync:run:"
@@ -61,6 +64,7 @@ class HeldLock:
         self._suffix = "_shared" if shared else ""
         self._with_shared = tuple(with_shared)
         self._conn: sa.Connection | None = None
+        self.retaken = False
         self.acquired = self._try()
 
     def __bool__(self) -> bool:
@@ -78,11 +82,17 @@ class HeldLock:
         self._conn.commit()
         return acquired
 
-    def verify(self) -> bool:
+    def verify(self, database_wait_s: float = 0.0) -> bool:
         """Whether the lock is still held; if its connection died, take it again if free.
 
-        A lost connection (an operator's ``pg_terminate_backend``, a network cut) releases
-        the lock silently; checking before each unit of work keeps "one job per store".
+        A lost connection (an operator's ``pg_terminate_backend``, a database restart, a
+        network cut) releases the lock silently; checking before each unit of work keeps "one
+        job per store". When the database does not answer, this waits for it up to
+        ``database_wait_s`` seconds. :attr:`retaken` tells the caller the lock was lost and
+        taken again (someone else may have worked meanwhile).
+
+        Raises:
+            DatabaseLost: the database did not answer again in time.
         """
         if not self.acquired:
             return False
@@ -90,18 +100,37 @@ class HeldLock:
             assert self._conn is not None
             held = bool(self._conn.execute(_HELD_BY_ME, {"k": self._key}).scalar_one())
             self._conn.commit()
-        except sa.exc.DBAPIError:
+        except (sa.exc.SQLAlchemyError, psycopg.Error):
             held = False
         if not held:
             self.release()
-            self.acquired = self._try()
+            self.retaken = True
+            try:
+                self.acquired = self._try()
+            except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+                self._discard()
+                if not is_disconnect(exc):
+                    raise
+                if not wait_for_database(self._engine, database_wait_s):
+                    raise database_lost(
+                        self._engine,
+                        f"the store lock could not be taken again within {database_wait_s:.0f} s",
+                    ) from exc
+                self.acquired = self._try()
         return self.acquired
+
+    def _discard(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError, psycopg.Error):
+                self._conn.invalidate()
+                self._conn.close()
+        self._conn = None
 
     def release(self) -> None:
         """Unlock and close the connection (errors of a dead connection are ignored)."""
         if self._conn is None:
             return
-        with contextlib.suppress(sa.exc.DBAPIError):
+        with contextlib.suppress(sa.exc.SQLAlchemyError, psycopg.Error):
             if self.acquired:
                 self._conn.execute(
                     sa.text(f"SELECT pg_advisory_unlock{self._suffix}(:k)"), {"k": self._key}
@@ -109,8 +138,8 @@ class HeldLock:
             for key in self._with_shared:
                 self._conn.execute(sa.text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
             self._conn.commit()
-        with contextlib.suppress(sa.exc.DBAPIError):
-            self._conn.close()
+        with contextlib.suppress(sa.exc.SQLAlchemyError, psycopg.Error):
+            self._conn.close()  # a dead connection is discarded by the pool's pre-ping
         self._conn = None
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import psycopg
 import sqlalchemy as sa
 
+from orders_sync.db.engine import is_disconnect
 from orders_sync.db.repositories import sync_log
 from orders_sync.db.repositories.orders_data import UpsertCounts
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
@@ -136,7 +137,9 @@ def run_logged_window(
     started = time.monotonic()
     tally = _Tally()
 
-    def result(status: str, error: str | None, log_id: int | None) -> WindowResult:
+    def result(
+        status: str, error: str | None, log_id: int | None, lost: bool = False
+    ) -> WindowResult:
         return WindowResult(
             pipeline_code=code,
             store_code=request.store_code,
@@ -149,6 +152,7 @@ def run_logged_window(
             duration_s=time.monotonic() - started,
             error_message=error,
             log_id=log_id,
+            database_lost=lost,
         )
 
     try:
@@ -165,11 +169,11 @@ def run_logged_window(
                 window_reason=request.window_reason,
             )
     except Exception as exc:
-        outcome = result(Status.FAILED, describe_failure("log", exc), None)
+        outcome = result(Status.FAILED, describe_failure("log", exc), None, is_disconnect(exc))
         _log_result(outcome, request)
         return outcome
 
-    status, error = Status.SUCCESS, None
+    status, error, lost = Status.SUCCESS, None, False
     try:
         for index, part in enumerate(parts):
             try:
@@ -184,6 +188,9 @@ def run_logged_window(
                 )
             except Exception as exc:
                 error = describe_failure(part.name, exc)
+                if is_disconnect(exc):  # not the source's doing: the caller may retry
+                    status, lost = Status.FAILED, True
+                    break
                 if index == 0:
                     status = Status.FAILED
                     skipped = [p.name for p in parts[1:]]
@@ -201,7 +208,7 @@ def run_logged_window(
         )
         _finish(engine, pipeline_id, log_id, result(Status.FAILED, why, log_id), reason)
         raise
-    outcome = result(status, error, log_id)
+    outcome = result(status, error, log_id, lost)
     _finish(engine, pipeline_id, log_id, outcome)
     _log_result(outcome, request)
     return outcome

@@ -66,6 +66,9 @@ class WindowResult:
         duration_s: wall time of the window.
         error_message: why it was not a success (``part: Class: message``), else ``None``.
         log_id: ``orders_sync_log.id`` of the window, ``None`` if it could not be written.
+        database_lost: it failed because the orders database stopped answering, not because
+            of its source: worth retrying once the database is back
+            (:mod:`orders_sync.runs.steps` does).
     """
 
     pipeline_code: str
@@ -79,6 +82,7 @@ class WindowResult:
     duration_s: float
     error_message: str | None
     log_id: int | None
+    database_lost: bool = False
 
     @property
     def ok(self) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from orders_sync.config import get_settings
 from orders_sync.db import locks
 from orders_sync.db.repositories import sync_log
 from orders_sync.domain import CloseReason
@@ -32,16 +33,46 @@ class StoreClaim:
         busy_with: when not acquired, the run holding the store (``None``: its lock).
         closed: abandoned ``running`` rows closed before starting.
         lock: the store lock, for :meth:`verify` before each window.
+        engine / store_code / run_id: what the claim is of, for :meth:`verify`.
     """
 
     acquired: bool
     busy_with: str | None = None
     closed: int = 0
     lock: locks.HeldLock | None = None
+    engine: sa.Engine | None = None
+    store_code: str = ""
+    run_id: str = ""
 
     def verify(self) -> bool:
-        """Whether the store is still ours (see :meth:`orders_sync.db.locks.HeldLock.verify`)."""
-        return self.acquired and self.lock is not None and self.lock.verify()
+        """Whether the store is still ours.
+
+        The lock's connection may have died (a database restart, a network cut): the lock is
+        then taken again (:meth:`orders_sync.db.locks.HeldLock.verify`, waiting for the
+        database up to ``ORDERS_SYNC_DATABASE_WAIT``), and the store is ours again only if
+        no other live run started writing it meanwhile.
+
+        Raises:
+            DatabaseLost: the database did not answer again in time.
+        """
+        if not (self.acquired and self.lock is not None and self.engine is not None):
+            return False
+        if not self.lock.verify(get_settings().database_wait_s):
+            return False
+        if self.lock.retaken:
+            self.lock.retaken = False
+            with self.engine.connect() as conn:
+                running = sync_log.running_rows(conn, store_code=self.store_code)
+                if _live_runs(conn, running, self.run_id):
+                    return False
+        return True
+
+
+def _live_runs(conn: sa.Connection, running: list[sync_log.RunningRow], run_id: str) -> list[str]:
+    """The other runs, still alive, that ``running`` rows belong to."""
+    return sorted(
+        {row.run_id for row in running if row.run_id != run_id and is_run_alive(conn, row.run_id)}
+    )
 
 
 @contextlib.contextmanager
@@ -61,13 +92,7 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
             return
         with engine.begin() as conn:
             running = sync_log.running_rows(conn, store_code=store_code)
-            live = sorted(
-                {
-                    row.run_id
-                    for row in running
-                    if row.run_id != run_id and is_run_alive(conn, row.run_id)
-                }
-            )
+            live = _live_runs(conn, running, run_id)
             if live:
                 busy_with: str | None = live[0]
                 closed = 0
@@ -89,4 +114,11 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
                 closed,
                 extra={"run_id": run_id, "store_code": store_code},
             )
-        yield StoreClaim(acquired=True, closed=closed, lock=store_lock)
+        yield StoreClaim(
+            acquired=True,
+            closed=closed,
+            lock=store_lock,
+            engine=engine,
+            store_code=store_code,
+            run_id=run_id,
+        )

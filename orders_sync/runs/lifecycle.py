@@ -21,8 +21,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from orders_sync.db.repositories import run_summaries, sync_log
-from orders_sync.domain import CloseReason, Status
+from orders_sync.config import get_settings
+from orders_sync.db.engine import database_lost, wait_for_database
+from orders_sync.db.repositories import run_outcomes, run_summaries, sync_log
+from orders_sync.db.repositories.pipelines import source_pipelines
+from orders_sync.domain import CloseReason, NotRun, Status
 from orders_sync.runs.liveness import (
     close_abandoned_runs,
     close_run_windows,
@@ -119,8 +122,26 @@ def close_run(
         skipped_fails_run: a skipped store fails the run (see :mod:`orders_sync.runs.summary`).
         more: further counters for the text, read in the closing transaction.
     """
-    if interrupted:
-        with engine.begin() as conn:
+    wait_s = get_settings().database_wait_s
+    if not wait_for_database(engine, wait_s):
+        raise database_lost(
+            engine,
+            f"run {run_id} could not be closed (the next run closes it): the orders database "
+            f"did not answer again within {wait_s:.0f} s",
+        )
+    with engine.begin() as conn:
+        running = sync_log.running_rows(conn, run_id=run_id)
+        lost = [r for r in results if r.reason == NotRun.DATABASE_UNAVAILABLE]
+        if lost:  # their windows stopped with the database, not with the run: say so
+            ids = {p.code: p.id for p in source_pipelines(conn).values()}
+            keys = {(r.store_code, ids.get(r.pipeline)) for r in lost}
+            sync_log.close_rows(
+                conn,
+                [row for row in running if (row.store_code, row.pipeline_id) in keys],
+                CloseReason.DATABASE_UNAVAILABLE,
+                "the orders database stopped answering under this window",
+            )
+        if interrupted:
             sync_log.close_rows(
                 conn,
                 sync_log.running_rows(conn, run_id=run_id),
@@ -129,6 +150,21 @@ def close_run(
             )
     close_run_windows(engine, run_id, "the run finished while this window was running")
     with engine.begin() as conn:
+        run_outcomes.save_outcomes(
+            conn,
+            run_id,
+            [
+                run_outcomes.JobOutcome(
+                    pipeline=r.pipeline,
+                    store_code=r.store_code,
+                    outcome=str(r.outcome),
+                    detail=r.crashed,
+                    windows_not_run=r.not_run,
+                )
+                for r in results
+                if r.outcome != Status.SUCCESS
+            ],
+        )
         counts = sync_log.status_counts_for_run(conn, run_id)
         status, text = decide(
             counts,

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from orders_sync.domain import Job, Status
+from orders_sync.domain import Job, NotRun, Status
 from orders_sync.runs.summary import overall_status
 
 
@@ -42,8 +42,9 @@ class JobResult:
         skipped: the store's lock was held by another run; nothing ran.
         windows: the windows that ran, in order (the last one may be failed/partial).
         not_run: planned windows left out after a failed/partial window or a stop request.
-        crashed: an unexpected error stopped the job (its message), or the job never
-            reported (an Airflow task killed before it pushed its result).
+        crashed: what stopped the job before its plan was done, for people: an unexpected
+            error, a task that never reported, a database that did not come back ...
+        reason: why, as data (``None`` with ``crashed`` set: :attr:`NotRun.CRASHED`).
     """
 
     store_code: str
@@ -52,6 +53,20 @@ class JobResult:
     windows: tuple[WindowReport, ...] = ()
     not_run: int = 0
     crashed: str | None = None
+    reason: NotRun | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The job's one outcome: ``success``, ``failed``, ``partial``, ``skipped`` (another
+        run held the store), or why it was not run (:class:`~orders_sync.domain.NotRun`)."""
+        if self.skipped:
+            return Status.SKIPPED
+        if self.crashed is not None:
+            return self.reason or NotRun.CRASHED
+        status = overall_status(window.status for window in self.windows)
+        if status == Status.SUCCESS and self.not_run:
+            return NotRun.STOPPED
+        return status
 
     @property
     def unlogged_failures(self) -> int:
@@ -62,7 +77,7 @@ class JobResult:
     def problem(self) -> str | None:
         """What went wrong with the job, for people (``None``: nothing)."""
         if self.crashed:
-            return f"{self.store_code} {self.pipeline}: crashed: {self.crashed}"
+            return f"{self.store_code} {self.pipeline}: {self.outcome}: {self.crashed}"
         if self.status.is_bad:
             return f"{self.store_code} {self.pipeline}: {self.status}"
         return None

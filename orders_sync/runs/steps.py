@@ -16,10 +16,13 @@ from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 
+from orders_sync.config import get_settings
+from orders_sync.db.engine import wait_for_database
 from orders_sync.db.repositories import sync_log
-from orders_sync.domain import Job, Status
-from orders_sync.pipelines.window import WindowPipeline, WindowRequest
-from orders_sync.runs.claims import claim_store
+from orders_sync.domain import Job, NotRun, Status
+from orders_sync.exceptions import DatabaseLost
+from orders_sync.pipelines.window import WindowPipeline, WindowRequest, WindowResult
+from orders_sync.runs.claims import StoreClaim, claim_store
 from orders_sync.runs.results import JobResult, WindowReport
 
 logger = logging.getLogger(__name__)
@@ -73,33 +76,36 @@ def job_steps(
             return JobResult(job.store_code, job.pipeline.code, skipped=True)
         reports: list[WindowReport] = []
 
-        def stopped(index: int, crashed: str | None = None) -> JobResult:
+        def stopped(
+            index: int, crashed: str | None = None, reason: NotRun | None = None
+        ) -> JobResult:
             return JobResult(
                 job.store_code,
                 job.pipeline.code,
                 windows=tuple(reports),
                 not_run=len(job.windows) - index,
                 crashed=crashed,
+                reason=reason,
             )
 
         for index, window in enumerate(job.windows):
             if stop_event is not None and stop_event.is_set():
                 return stopped(index)
-            if not claim.verify():
-                return stopped(index, crashed="lost the store lock to another run")
             reasons = tuple(str(reason) for reason in window.reasons)
-            started = time.monotonic()
-            result = pipeline.run_window(
-                WindowRequest(
-                    store_code=job.store_code,
-                    cost_center=job.cost_center,
-                    from_date=window.from_date,
-                    to_date=window.to_date,
-                    run_id=run_id,
-                    run_env=run_env,
-                    window_reason=sync_log.reasons_column(reasons),
-                )
+            request = WindowRequest(
+                store_code=job.store_code,
+                cost_center=job.cost_center,
+                from_date=window.from_date,
+                to_date=window.to_date,
+                run_id=run_id,
+                run_env=run_env,
+                window_reason=sync_log.reasons_column(reasons),
             )
+            started = time.monotonic()
+            try:
+                result = _run_window(engine, claim, pipeline, request, stop_event)
+            except _NotOurs as why:
+                return stopped(index, crashed=why.detail, reason=why.reason)
             report = WindowReport(
                 store_code=job.store_code,
                 pipeline=job.pipeline.code,
@@ -119,6 +125,61 @@ def job_steps(
             if result.status != Status.SUCCESS:
                 return stopped(index + 1)
         return JobResult(job.store_code, job.pipeline.code, windows=tuple(reports))
+
+
+DATABASE_RETRIES = 3
+"""How often one window is retried after the orders database stopped answering under it
+(each time once the database answers again, waiting up to ``ORDERS_SYNC_DATABASE_WAIT``)."""
+LOST_LOCK = "lost the store lock to another run"
+
+
+class _NotOurs(Exception):
+    """The window cannot run: the store is no longer ours, or the database is gone."""
+
+    def __init__(self, detail: str, reason: NotRun = NotRun.CRASHED) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason
+
+
+def _run_window(
+    engine: sa.Engine,
+    claim: StoreClaim,
+    pipeline: WindowPipeline,
+    request: WindowRequest,
+    stop_event: threading.Event | None,
+) -> WindowResult:
+    """Run one window under the claim; a window the database dropped under it is retried
+    (on its own row, ``attempt_no`` + 1) once the database answers again.
+
+    Raises:
+        _NotOurs: the store's lock went to another run, or the database did not come back.
+    """
+    wait_s = get_settings().database_wait_s
+    for attempt in range(DATABASE_RETRIES + 1):
+        try:
+            if not claim.verify():
+                raise _NotOurs(LOST_LOCK)
+        except DatabaseLost as lost:
+            raise _NotOurs(str(lost), NotRun.DATABASE_UNAVAILABLE) from lost
+        result = pipeline.run_window(request)
+        if not result.database_lost:
+            return result
+        logger.warning(
+            "store %s %s..%s: the orders database stopped answering (%s); waiting up to %.0f s",
+            request.store_code,
+            request.from_date,
+            request.to_date,
+            result.error_message,
+            wait_s,
+            extra={"run_id": request.run_id, "store_code": request.store_code},
+        )
+        if attempt == DATABASE_RETRIES or not wait_for_database(engine, wait_s, stop=stop_event):
+            raise _NotOurs(
+                f"{result.error_message}; it did not answer again within {wait_s:.0f} s",
+                NotRun.DATABASE_UNAVAILABLE,
+            )
+    raise AssertionError("unreachable")
 
 
 def next_step(

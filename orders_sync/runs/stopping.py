@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from types import FrameType
 
-from orders_sync.domain import CloseReason, Status
+from orders_sync.domain import NotRun, Status
 from orders_sync.runs.results import JobResult
 
 EXIT_STOPPED_TWICE = 1
@@ -67,7 +67,9 @@ def mark_interrupted(results: Sequence[JobResult]) -> list[JobResult]:
     counted as interrupted: it did not deliver its plan, and must not read as a success."""
     return [
         dataclasses.replace(
-            result, crashed=f"{CloseReason.INTERRUPTED}: {result.not_run} window(s) not run"
+            result,
+            crashed=f"{result.not_run} window(s) not run",
+            reason=NotRun.INTERRUPTED,
         )
         if result.not_run and result.status == Status.SUCCESS
         else result

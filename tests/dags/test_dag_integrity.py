@@ -97,7 +97,7 @@ def test_tasks_wiring_retries_pool_and_trigger_rules(dag: dict[str, Any]) -> Non
     # does not retry either.
     for infra in ("start", "plan", "finish"):
         assert tasks[infra]["retries"] >= 1, infra
-    assert tasks["sync_store"]["retries"] == 0
+    assert tasks["sync_store"]["retries"] >= 1  # a lost worker heals inside the run
     assert tasks["check"]["retries"] == 0
     assert tasks["sync_store"]["type"].endswith("MappedOperator")
     assert tasks["sync_store"]["pool"] == "orders_sync"

@@ -36,6 +36,8 @@ class LogEntry:
     window_reason: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    attempt_no: int = 1
+    close_reason: str | None = None
 
     @property
     def window(self) -> tuple[dt.date, dt.date]:
@@ -50,7 +52,8 @@ def log_entries(engine: sa.Engine, *, run_id: str | None = None) -> list[LogEntr
             sa.text(
                 """
                 SELECT l.id, l.run_id, p.code, l.store_code, l.from_date, l.to_date, l.status,
-                       l.error_message, l.window_reason, l.created_at, l.updated_at
+                       l.error_message, l.window_reason, l.created_at, l.updated_at,
+                       l.attempt_no, l.close_reason
                 FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
                 WHERE CAST(:run_id AS TEXT) IS NULL OR l.run_id = :run_id
                 ORDER BY l.id

@@ -31,12 +31,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from devtools.simulator.server import SimulatorServer
-from orders_sync.config import Settings
+from orders_sync.config import Endpoint, Settings
 from orders_sync.db.repositories import stores as stores_repo
 from orders_sync.domain import WindowReason
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
-from orders_sync.sources.spec import DataTable, Endpoint
+from orders_sync.sources.spec import DataTable
 from orders_sync.sources.td import TD_ORDERS, TD_SALES
 from orders_sync.sources.uc import UC_ORDERS
 

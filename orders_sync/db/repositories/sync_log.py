@@ -40,10 +40,17 @@ def insert_running(
     to_date: dt.date,
     window_reason: str | None = None,
 ) -> int:
-    """Insert the window's ``running`` row; ``attempt_no`` = 1 + earlier rows of the window.
+    """Start the window's ``running`` row; ``attempt_no`` = 1 + earlier attempts of the window.
+
+    The window's first attempt in this run inserts the row (``attempt_no`` = 1 + the rows of
+    earlier runs). A later attempt in the *same* run — an Airflow retry, a batch re-executed
+    after a scheduler restart, a window retried once the database answered again — starts
+    the same row over (the unique index is per run): ``running`` again, ``attempt_no`` + 1,
+    its outcome of the earlier attempt cleared. The caller holds the store's claim, so no
+    other process writes the row.
 
     Returns:
-        The new row's id.
+        The row's id.
     """
     return int(
         conn.execute(
@@ -61,6 +68,12 @@ def insert_running(
                 WHERE pipeline_id = CAST(:pipeline_id AS BIGINT)
                   AND store_code = CAST(:store_code AS VARCHAR)
                   AND from_date = CAST(:from_date AS DATE) AND to_date = CAST(:to_date AS DATE)
+                ON CONFLICT (pipeline_id, store_code, from_date, to_date, run_id) DO UPDATE
+                SET status = 'running', attempt_no = orders_sync_log.attempt_no + 1,
+                    error_message = NULL, close_reason = NULL, orders_pulled_at = NULL,
+                    sales_pulled_at = NULL, rows_fetched = NULL, rows_inserted = NULL,
+                    rows_updated = NULL, duration_ms = NULL,
+                    window_reason = EXCLUDED.window_reason
                 RETURNING id
                 """
             ),
@@ -129,6 +142,60 @@ def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, s
         {"run_id": run_id},
     ).all()
     return {(str(code), str(status)): int(n) for code, status, n in rows}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FinishedWindow:
+    """A window of a run that its source ended (no close reason), as its row says."""
+
+    pipeline: str
+    store_code: str
+    from_date: dt.date
+    to_date: dt.date
+    status: str
+    error_message: str | None
+    reasons: tuple[WindowReason, ...]
+    rows_fetched: int
+    rows_inserted: int
+    rows_updated: int
+    duration_ms: int
+
+
+def finished_windows_of_run(
+    conn: sa.Connection, run_id: str, store_codes: Sequence[str]
+) -> list[FinishedWindow]:
+    """The windows of ``run_id`` for these stores that ended ``success``, ``failed`` or
+    ``partial`` by their source (a window the lifecycle closed, or still ``running``, is
+    left out: it is not finished)."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT p.code, l.store_code, l.from_date, l.to_date, l.status, l.error_message,
+                   l.window_reason, COALESCE(l.rows_fetched, 0), COALESCE(l.rows_inserted, 0),
+                   COALESCE(l.rows_updated, 0), COALESCE(l.duration_ms, 0)
+            FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+            WHERE l.run_id = :run_id AND l.store_code = ANY(:stores)
+              AND l.status IN ('success', 'failed', 'partial') AND l.close_reason IS NULL
+            """
+        ),
+        {"run_id": run_id, "stores": list(store_codes)},
+    ).all()
+    return [
+        FinishedWindow(
+            pipeline=str(code),
+            store_code=str(store),
+            from_date=first,
+            to_date=last,
+            status=str(status),
+            error_message=error,
+            reasons=reasons_of(reasons),
+            rows_fetched=int(fetched),
+            rows_inserted=int(inserted),
+            rows_updated=int(updated),
+            duration_ms=int(ms),
+        )
+        for code, store, first, last, status, error, reasons, fetched, inserted, updated, ms in rows
+    ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

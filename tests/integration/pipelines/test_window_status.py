@@ -226,6 +226,29 @@ def test_attempt_no_counts_earlier_attempts_of_the_same_window(
     assert [_log_row(seeded, r)["attempt_no"] for r in (first, second)] == [1, 2]
 
 
+def test_a_window_run_again_in_the_same_run_is_a_retry_of_its_row(
+    seeded: sa.Engine, run_id: str, td_client: TdClient, simulator: SimulatorServer
+) -> None:
+    # An Airflow retry or a re-executed batch runs a window of the same run again: the same
+    # row, attempt_no + 1 — never a unique-key crash — and its earlier outcome is cleared.
+    pipeline = TdOrdersSync(seeded, td_client)
+    simulator.faults.fail_store("A001", status=500, endpoint="sales")
+    first = pipeline.run_window(_request(run_id))
+    simulator.faults.reset()
+    second = pipeline.run_window(_request(run_id))
+    assert first.log_id == second.log_id
+    row = _log_row(seeded, second)
+    assert (first.status, second.status, row["attempt_no"], row["error_message"]) == (
+        "partial",
+        "success",
+        2,
+        None,
+    )
+    with seeded.connect() as conn:
+        rows = conn.execute(sa.text("SELECT count(*) FROM orders_sync_log")).scalar_one()
+    assert rows == 1
+
+
 def test_authentication_failure_never_logs_the_token(seeded: sa.Engine, run_id: str) -> None:
     secret = "wrong-token-0123456789abcdef"
     with (

@@ -140,3 +140,37 @@ def test_a_dead_smtp_server_changes_nothing_but_a_warning(
     )
     assert result.outcome.overall_status == "failed"
     assert any("alert e-mail" in r.getMessage() for r in caplog.records)
+
+
+def test_a_store_that_never_logged_a_failure_is_named_with_its_cause(
+    settings: Settings,
+    sim: SimulatorServer,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A002's job dies of an unexpected error before any window of it is logged: the alert,
+    # the summary and the recorded outcomes still account for it — never "0 of 2 failed".
+    from orders_sync.runs import steps
+
+    real = steps._run_window
+
+    def crash_a002(engine: Any, claim: Any, pipeline: Any, request: Any, stop: Any) -> Any:
+        if request.store_code == "A002":
+            raise RuntimeError("boom")
+        return real(engine, claim, pipeline, request, stop)
+
+    monkeypatch.setattr(steps, "_run_window", crash_a002)
+    seed_stores(get_engine(settings), [Store("A001", "TD", D1), Store("A002", "TD", D1)])
+
+    result = _run(settings, receiver.url)
+
+    assert result.outcome.overall_status == "failed"
+    assert "crashed_jobs=1" in result.outcome.summary_text
+    [(_, payload)] = receiver.posts
+    assert payload["failures"] == []
+    assert [(n["store_code"], n["outcome"], n["detail"]) for n in payload["not_synced"]] == [
+        ("A002", "crashed", "RuntimeError: boom")
+    ]
+    assert "1 of 2 stores failed" in payload["text"]
+    assert "A002 td_orders_sync: crashed: RuntimeError: boom" in payload["text"]
+    assert "0 of" not in payload["text"]

@@ -173,7 +173,8 @@ def test_database_going_away_mid_run_fails_cleanly_then_recovers(
 ) -> None:
     seed_stores(engine, stores(real_today))
     live_sim.faults.set_latency(0.2)
-    env = cli_env(db_url, live_sim)
+    # down for longer than the run waits for it (ORDERS_SYNC_DATABASE_WAIT)
+    env = cli_env(db_url, live_sim, ORDERS_SYNC_DATABASE_WAIT="2")
     name = sa.make_url(db_url).database
     assert name
 
@@ -227,3 +228,44 @@ def test_signal_stops_the_run_writes_the_summary_and_leaves_nothing_running(
     after = cli.run(args, env)
     assert after.returncode == 0, after.stderr
     assert_recovered(engine, live_sim, real_today)
+
+
+@pytest.fixture
+def own_server() -> Iterator[embedded.EmbeddedServer]:
+    """A PostgreSQL of this test's own (migrated), which it may restart."""
+    with embedded.throwaway_server("orders_sync_blip_") as server:
+        yield server
+
+
+@pytest.mark.parametrize("down_s", [0.0, 8.0], ids=["restart", "down-8s"])
+def test_a_database_blip_mid_run_is_waited_out_and_the_run_succeeds(
+    own_server: embedded.EmbeddedServer,
+    live_sim: SimulatorServer,
+    real_today: dt.date,
+    down_s: float,
+) -> None:
+    url = own_server.url()
+    engine = sa.create_engine(url)
+    try:
+        seed_stores(engine, stores(real_today))
+        live_sim.faults.set_latency(0.3)
+        env = cli_env(url, live_sim, ORDERS_SYNC_DATABASE_WAIT="60")
+        process = cli.start(ARGS, env)
+        cli.wait_until(
+            lambda: first_log_row_exists(engine), what="the first log row", process=process
+        )
+        engine.dispose()
+        embedded.restart(own_server, down_s=down_s)
+        finished = cli.wait(process, timeout_s=180)
+
+        assert finished.returncode == 0, finished.stderr
+        assert_no_traceback(finished)
+        # Every session was cut mid-run (the store locks' too): the run noticed, took its
+        # locks again, retried what the restart broke, and only infrastructure blinked.
+        (run,) = observe.profiler_summaries(engine)
+        assert run["overall_status"] == "success", run
+        entries = observe.log_entries(engine)
+        assert {e.status for e in entries} == {"success"}
+        assert_recovered(engine, live_sim, real_today)
+    finally:
+        engine.dispose()
