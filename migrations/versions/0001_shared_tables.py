@@ -1,9 +1,12 @@
 """Shared tables: pipelines, pipeline_run_summaries, store_master, and our pipeline rows.
 
 A real deployment already has these three tables (other systems of the business use
-them), so each is created only where missing, and the ``pipelines`` rows of orders_sync
-are inserted only where missing. ``downgrade()`` never drops a shared table; it removes
-only the ``pipelines`` rows that this revision inserted.
+them), so each is created only where missing — "missing" meaning not found through the
+connection's ``search_path`` (``to_regclass``), so a ``store_master`` in another schema of the
+path (``search_path=orders_sync,crm``) is used and never shadowed by a new, empty copy — and
+the ``pipelines`` rows of orders_sync are inserted, into the ``pipelines`` the path finds, only
+where missing. ``downgrade()`` never drops a shared table; it removes only the ``pipelines``
+rows that this revision inserted.
 
 Revision ID: 0001
 Revises:
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
@@ -24,20 +28,17 @@ depends_on: str | Sequence[str] | None = None
 PIPELINE_CODES = ("td_orders_sync", "uc_orders_sync", "orders_sync_run_profiler")
 
 
-def upgrade() -> None:
-    op.execute(
-        """
-        CREATE TABLE IF NOT EXISTS pipelines (
+SHARED_TABLES = {
+    "pipelines": """
+        CREATE TABLE pipelines (
             id BIGSERIAL PRIMARY KEY,
             code VARCHAR(64) NOT NULL UNIQUE,
             description TEXT NULL,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )
-        """
-    )
-    op.execute(
-        """
-        CREATE TABLE IF NOT EXISTS pipeline_run_summaries (
+    """,
+    "pipeline_run_summaries": """
+        CREATE TABLE pipeline_run_summaries (
             id BIGSERIAL PRIMARY KEY,
             run_id VARCHAR(64) NOT NULL UNIQUE,
             pipeline_name VARCHAR(64) NOT NULL,
@@ -48,11 +49,9 @@ def upgrade() -> None:
             overall_status VARCHAR(16) NOT NULL,
             summary_text TEXT NULL
         )
-        """
-    )
-    op.execute(
-        """
-        CREATE TABLE IF NOT EXISTS store_master (
+    """,
+    "store_master": """
+        CREATE TABLE store_master (
             id BIGSERIAL PRIMARY KEY,
             store_code VARCHAR(8) NOT NULL UNIQUE,
             store_name TEXT NULL,
@@ -62,8 +61,16 @@ def upgrade() -> None:
             is_active BOOLEAN NOT NULL DEFAULT true,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )
-        """
-    )
+    """,
+}
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    for table, ddl in SHARED_TABLES.items():
+        # Found anywhere on the search_path: the deployment's own table, used as it is.
+        if bind.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+            op.execute(ddl)
     # Record which rows we add, so that downgrade() removes only those.
     op.execute(
         """

@@ -46,6 +46,7 @@ from orders_sync.exceptions import ConfigurationError, DatabaseUnavailableError,
 from orders_sync.pipelines.logged_window import describe_failure
 from orders_sync.pipelines.registry import open_pipeline
 from orders_sync.pipelines.window import DEFAULT_SPAN_DAYS, WindowPipeline, default_window
+from orders_sync.run_profiler.load_plan import no_store_selected
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult
 from orders_sync.runs.steps import run_job
@@ -178,6 +179,8 @@ def validate(
             if store_code is not None and not rows:
                 found = store_master.get_store(conn, store_code)
                 raise UsageError(store_master.explain_unrunnable(found, store_code, [group]))
+            if not rows:
+                raise ConfigurationError(no_store_selected(conn, [group]))
     except sa.exc.OperationalError as exc:
         raise DatabaseUnavailableError(
             f"the orders database stopped answering: {describe_failure('database', exc)}"

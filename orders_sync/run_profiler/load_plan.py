@@ -7,6 +7,7 @@ the pipeline ids and the set-based log facts (:mod:`orders_sync.db.repositories.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -15,24 +16,33 @@ from orders_sync.db.repositories import stores
 from orders_sync.db.repositories.log_facts import load_log_facts
 from orders_sync.db.repositories.pipelines import source_pipelines
 from orders_sync.domain import Job, StoreRef
-from orders_sync.exceptions import UsageError
+from orders_sync.exceptions import ConfigurationError, UsageError
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.planning import plan_jobs
 from orders_sync.sources import registry
 from orders_sync.sources.factory import require_sources
 
 
-def select_stores(conn: sa.Connection, options: ProfilerOptions) -> list[StoreRef]:
+def select_stores(
+    conn: sa.Connection, options: ProfilerOptions, *, require_any: bool = True
+) -> list[StoreRef]:
     """The stores of this run (requirement §D "Store selection").
+
+    Args:
+        require_any: a selection of no store at all is bad configuration (a run); the status
+            view passes ``False`` and shows an empty chain.
 
     Raises:
         UsageError: ``--store-code`` names no runnable store of the selected group.
+        ConfigurationError: no store at all is selected (and ``require_any``).
     """
     groups = registry.groups_of(options.sync_group)
     rows = stores.select_runnable_stores(conn, sync_groups=groups, store_code=options.store_code)
     if options.store_code is not None and not rows:
         existing = stores.get_store(conn, options.store_code)
         raise UsageError(stores.explain_unrunnable(existing, options.store_code, groups))
+    if not rows and require_any:
+        raise ConfigurationError(no_store_selected(conn, groups))
     return [
         StoreRef(
             store_code=row.store_code,
@@ -43,6 +53,17 @@ def select_stores(conn: sa.Connection, options: ProfilerOptions) -> list[StoreRe
         for row in rows
         if row.start_date is not None
     ]
+
+
+def no_store_selected(conn: sa.Connection, groups: Sequence[str]) -> str:
+    """The one line of a run that selects no store at all (interfaces.md "Command line"):
+    bad configuration — the wrong database, an empty or inactive ``store_master`` — not a
+    successful run of nothing."""
+    return (
+        f"no store to sync: {stores.store_master_location(conn)} has no active store with a "
+        f"start_date in sync group {' or '.join(groups)}; check the database "
+        "(ORDERS_SYNC_DATABASE_URL / the orders_sync_db connection) and store_master."
+    )
 
 
 def check_run(conn: sa.Connection, options: ProfilerOptions, settings: Settings) -> None:

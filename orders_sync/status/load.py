@@ -27,7 +27,7 @@ def read_statuses(
         UsageError: ``store_code`` names no runnable store of the group.
     """
     selection = ProfilerOptions(env="status", sync_group=sync_group, store_code=store_code)
-    stores = select_stores(conn, selection)
+    stores = select_stores(conn, selection, require_any=False)
     pipelines = source_pipelines(conn)
     coverage = load_coverage(
         conn,

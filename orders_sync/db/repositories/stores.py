@@ -50,6 +50,22 @@ def select_runnable_stores(
     return [StoreRow(*row) for row in rows]
 
 
+def store_master_location(conn: sa.Connection) -> str:
+    """Where ``store_master`` was found through the ``search_path``: ``schema.store_master`` in
+    ``database`` on ``host:port`` — no credentials (for messages)."""
+    schema, database, address, port = conn.execute(
+        sa.text(
+            """
+            SELECT n.nspname, current_database(), COALESCE(host(inet_server_addr()), 'local'),
+                   COALESCE(inet_server_port(), 5432)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = to_regclass('store_master')
+            """
+        )
+    ).one()
+    return f"{schema}.store_master of the database {database} on {address}:{port}"
+
+
 def get_store(conn: sa.Connection, store_code: str) -> StoreRow | None:
     """The ``store_master`` row of ``store_code`` whatever its state, or ``None``."""
     row = conn.execute(

@@ -183,17 +183,20 @@ def test_a_failed_window_exits_1_and_rolls_up_failed(
     assert _summary(seeded).overall_status == "failed"
 
 
-def test_no_active_store_is_nothing_due_and_exits_0(
+def test_no_active_store_is_bad_configuration_exits_2_and_writes_nothing(
     seeded: sa.Engine, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
+    # interfaces.md "Command line": a run that selects no store at all is not a success.
     with seeded.begin() as conn:
         conn.execute(sa.text("UPDATE store_master SET is_active = false WHERE sync_group = 'UC'"))
     done = _run("uc_orders_sync.sh", WINDOW, cli_env, tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: no store to sync: public.store_master")
+    assert "UC" in lines[0] and "@" not in lines[0]
     assert _log(seeded) == []
-    summary = _summary(seeded)
-    assert (summary.overall_status, summary.pipeline_name) == ("success", "uc_orders_sync")
-    assert summary.summary_text.startswith("no windows due")
+    with seeded.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM pipeline_run_summaries")).scalar() == 0
 
 
 @pytest.mark.parametrize(

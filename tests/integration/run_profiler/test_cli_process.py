@@ -177,6 +177,37 @@ def test_unrunnable_store_exits_2_and_writes_nothing(
     assert live_sim.requests_total == 0
 
 
+@pytest.mark.parametrize(
+    ("seeded", "args", "groups"),
+    [
+        (False, [], "TD or UC"),
+        (True, ["--sync-group", "UC"], "UC"),
+    ],
+    ids=["empty-store-master", "no-store-of-the-group"],
+)
+def test_a_run_selecting_no_store_exits_2_and_writes_nothing(
+    engine: sa.Engine,
+    db_url: str,
+    live_sim: SimulatorServer,
+    real_today: dt.date,
+    seeded: bool,
+    args: list[str],
+    groups: str,
+) -> None:
+    if seeded:
+        seed_stores(engine, [s for s in stores(real_today) if s.sync_group == "TD"])
+    before = observe.table_counts(engine)
+
+    finished = cli.run(args, cli_env(db_url, live_sim), wrapper=True)
+
+    assert finished.returncode == 2, finished.stderr
+    (line,) = finished.stderr_lines()
+    assert line.startswith("error: no store to sync: public.store_master of the database ")
+    assert f"sync group {groups};" in line and "postgres@" not in line
+    assert observe.table_counts(engine) == before
+    assert live_sim.requests_total == 0
+
+
 BAD_FLAGS = {
     "window-days-0": (["--window-days", "0"], "--window-days"),
     "window-days-not-a-number": (["--window-days", "seven"], "--window-days"),
