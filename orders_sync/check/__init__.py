@@ -1,0 +1,1 @@
+"""The preflight: is this deployment ready to sync? (interfaces.md "Preflight")."""
