@@ -18,7 +18,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	ORDERS_SYNC_SOURCES=$${ORDERS_SYNC_SOURCES:-simulator} $(BIN)/python -m devtools.demo
+	ORDERS_SYNC_SOURCES=$${ORDERS_SYNC_SOURCES:-simulator} $(BIN)/python -m orders_sync_devtools.demo
 
 # The tests need two Debian packages: chromium for the browser test (Playwright's own
 # download is not used) and redis-server as the CeleryExecutor test's broker.
@@ -31,8 +31,8 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check orders_sync devtools dags plugins migrations tests benchmarks
-	$(BIN)/ruff format --check orders_sync devtools dags plugins migrations tests benchmarks
+	$(BIN)/ruff check orders_sync orders_sync_devtools dags plugins tests benchmarks
+	$(BIN)/ruff format --check orders_sync orders_sync_devtools dags plugins tests benchmarks
 	$(BIN)/mypy orders_sync
 
 lock: $(STAMP)
@@ -41,7 +41,7 @@ lock: $(STAMP)
 
 airflow: $(STAMP) ; scripts/airflow_local.sh $(ARGS)
 stop-db: $(STAMP)
-	$(BIN)/python -m devtools.embedded_postgres stop
+	$(BIN)/python -m orders_sync_devtools.embedded_postgres stop
 
 benchmarks: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

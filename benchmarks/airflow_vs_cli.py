@@ -41,8 +41,10 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devtools import embedded_postgres as embedded  # noqa: E402
-from devtools.airflow_stack import (  # noqa: E402
+from orders_sync.db.migrate import upgrade  # noqa: E402
+from orders_sync.db.repositories import stores  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
+from orders_sync_devtools.airflow_stack import (  # noqa: E402
     DAG_ID,
     LOCAL_TD_TOKEN,
     LOCAL_UC_TOKEN,
@@ -50,8 +52,6 @@ from devtools.airflow_stack import (  # noqa: E402
     LocalAirflow,
     StackOptions,
 )
-from orders_sync.db.migrate import upgrade  # noqa: E402
-from orders_sync.db.repositories import stores  # noqa: E402
 
 TIMEZONE = "Asia/Kolkata"
 IDLE_S = 15.0

@@ -41,11 +41,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devtools import embedded_postgres as embedded  # noqa: E402
-from devtools.simulator.server import SimulatorServer  # noqa: E402
 from orders_sync.config import override_settings  # noqa: E402
 from orders_sync.db.migrate import upgrade  # noqa: E402
 from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
+from orders_sync_devtools.simulator.server import SimulatorServer  # noqa: E402
 from tests.support.replay import (  # noqa: E402
     DayRecord,
     Replay,

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
 from orders_sync.sources.uc_client import UcClient  # noqa: E402
+from orders_sync_devtools.simulator import IST, SimulatorServer  # noqa: E402
 
 GOAL_S = 2.0
 

@@ -44,7 +44,6 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.db.engine import get_engine  # noqa: E402
 from orders_sync.db.repositories.orders_data import UpsertCounts  # noqa: E402
@@ -52,6 +51,7 @@ from orders_sync.pipelines.page_writer import DEFAULT_BATCH_ROWS, PageWriter  # 
 from orders_sync.sources.models import ORDER_STATUSES, TdOrder  # noqa: E402
 from orders_sync.sources.td import TD_ORDERS  # noqa: E402
 from orders_sync.sources.td_client import MAX_PAGE_SIZE  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
 from tests.support.data_probes import row_versions  # noqa: E402
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))

@@ -54,8 +54,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from devtools import embedded_postgres as embedded  # noqa: E402
-from devtools.simulator import IST, SimulatorServer  # noqa: E402
 from orders_sync.config import (
     Endpoint,
     Settings,  # noqa: E402
@@ -68,6 +66,8 @@ from orders_sync.run_profiler.shards import shard_count, workers_of  # noqa: E40
 from orders_sync.run_profiler.window_queue import WindowQueue, open_limit  # noqa: E402
 from orders_sync.runs.results import WindowReport  # noqa: E402
 from orders_sync.sources.td_client import TdClient  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
+from orders_sync_devtools.simulator import IST, SimulatorServer  # noqa: E402
 
 STORES = 12
 WINDOW_DAYS = 30
@@ -146,13 +146,13 @@ class Simulator:
 @contextlib.contextmanager
 def simulator(mode: str, now: dt.datetime, latency_s: float) -> Iterator[Simulator]:
     """``mode`` ``thread``: an in-process ``SimulatorServer``; ``process``: the same server
-    run by ``python -m devtools.simulator`` on a free port."""
+    run by ``python -m orders_sync_devtools.simulator`` on a free port."""
     if mode == "thread":
         with SimulatorServer(seed=42, clock=now, latency_s=latency_s) as server:
             yield Simulator(server.base_url, server)
         return
     child = subprocess.Popen(
-        [sys.executable, "-m", "devtools.simulator", "--port", "0", "--seed", "42",
+        [sys.executable, "-m", "orders_sync_devtools.simulator", "--port", "0", "--seed", "42",
          "--clock", now.isoformat(), "--latency-ms", str(latency_s * 1000)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -19,13 +19,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devtools.simulator.clock import IST  # noqa: E402
-from devtools.simulator.dataset import SimulatedDataset  # noqa: E402
 from orders_sync.sources import wire  # noqa: E402
 from orders_sync.sources.errors import PageContext  # noqa: E402
 from orders_sync.sources.models import TdOrder  # noqa: E402
 from orders_sync.sources.td_client import _parse_page as td_parse  # noqa: E402
 from orders_sync.sources.uc_client import _parse_page as uc_parse  # noqa: E402
+from orders_sync_devtools.simulator.clock import IST  # noqa: E402
+from orders_sync_devtools.simulator.dataset import SimulatedDataset  # noqa: E402
 
 ROWS = 500
 NOW = dt.datetime(2026, 1, 20, 12, 0, tzinfo=IST)

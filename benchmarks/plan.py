@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.config import Settings  # noqa: E402
 from orders_sync.run_profiler import load_plan  # noqa: E402
 from orders_sync.run_profiler.options import ProfilerOptions  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
 
 GOAL_S = 2.0
 TODAY = dt.date(2026, 1, 20)

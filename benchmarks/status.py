@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.plan import SIZES, TODAY, build_history, set_active  # noqa: E402
-from devtools import embedded_postgres as embedded  # noqa: E402
 from orders_sync.status.load import read_statuses  # noqa: E402
+from orders_sync_devtools import embedded_postgres as embedded  # noqa: E402
 
 GOAL_S = 2.0
 

@@ -140,7 +140,7 @@ def command_settings(settings: Settings | None = None) -> Settings:
     settings = settings or get_settings()
     if settings.database_url is None:
         try:
-            from devtools import embedded_postgres
+            from orders_sync_devtools import embedded_postgres
         except ImportError as exc:  # an image built without the development tools
             raise ConfigurationError(
                 "ORDERS_SYNC_DATABASE_URL is not set, and this installation has no embedded "

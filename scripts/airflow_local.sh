@@ -8,4 +8,4 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-exec "$ROOT/.venv/bin/python" -m devtools.airflow_stack "$@"
+exec "$ROOT/.venv/bin/python" -m orders_sync_devtools.airflow_stack "$@"

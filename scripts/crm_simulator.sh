@@ -5,4 +5,4 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-exec "$ROOT/.venv/bin/python" -m devtools.simulator "$@"
+exec "$ROOT/.venv/bin/python" -m orders_sync_devtools.simulator "$@"

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from devtools import embedded_postgres as embedded
 from orders_sync.config import Settings, override_settings
 from orders_sync.db.engine import dispose_engines, get_engine
 from orders_sync.db.migrate import upgrade
+from orders_sync_devtools import embedded_postgres as embedded
 from tests.support import third_source as xx
 
 TEMPLATE = "orders_sync_template"

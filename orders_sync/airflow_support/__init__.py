@@ -11,6 +11,6 @@ tests run) without Airflow installed:
 - :mod:`~orders_sync.airflow_support.xcom`: what the tasks pass each other, typed again;
 - :mod:`~orders_sync.airflow_support.notifier`: the failure alert as a ``BaseNotifier`` (the
   one module here that imports Airflow at the top; only the DAG file imports it);
-- :mod:`~devtools.airflow_api` and
-  :mod:`~devtools.airflow_stack`: a local Airflow (``make airflow``, tests).
+- :mod:`~orders_sync_devtools.airflow_api` and
+  :mod:`~orders_sync_devtools.airflow_stack`: a local Airflow (``make airflow``, tests).
 """

@@ -13,16 +13,16 @@ orders_sync_db ``postgres``  ``ORDERS_SYNC_DATABASE_URL``: the provider's
                              the libpq extras (``sslmode``, ...) the hook passes to psycopg
 a source's     ``http``      its ``<PREFIX>_BASE_URL`` and ``<PREFIX>_TOKEN`` (the password)
 ``connection_id``            (:class:`~orders_sync.sources.spec.Source`, listed by
-                             :mod:`orders_sync.sources.registry`). The base URL is
-                             the host as given when it holds a scheme, else
-                             ``<scheme>://host[:port]`` with the scheme from ``schema``
-                             (``http``/``https``, Airflow's ``HttpHook`` rule) or, when that
-                             is empty, ``https`` for conn type ``https`` and ``http`` else
+                             :mod:`orders_sync.sources.registry`). The base URL: see
+                             :func:`base_url_from_connection` — every form of the Airflow
+                             docs (whole URL in host, ``--conn-uri`` with a path, host + schema)
+orders_sync_   ``http``      ``ORDERS_SYNC_ALERT_WEBHOOK_URL``, the same way
+alerts
 ============== ============= ===============================================================
 
-So an existing ``http`` connection means the same here as for ``HttpHook``, and a URI such as
-``https://:TOKEN@crm.example.com`` (``TD_CRM_URI`` of docker-compose.yaml) gives
-``https://crm.example.com`` with that token.
+So ``airflow connections add orders_sync_alerts --conn-uri https://hooks.slack.com/services/T0/B0/XYZ``
+posts to exactly that URL, and ``https://:TOKEN@crm.example.com`` (``TD_CRM_URI`` of
+docker-compose.yaml) gives ``https://crm.example.com`` with that token.
 """
 
 from __future__ import annotations
@@ -121,17 +121,44 @@ def database_url_from_connection(conn: ConnectionLike, conn_id: str = ORDERS_DB_
 
 
 def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:
-    """``<scheme>://host[:port]`` of an http connection (see the module docstring).
+    """The base URL of an http connection, in every form the Airflow docs show.
+
+    - a whole URL in ``host`` (``https://hooks.slack.com/services/T0/B0/XYZ``): as given;
+    - ``--conn-uri https://hooks.slack.com/services/T0/B0/XYZ``: Airflow keeps the scheme as
+      the conn type, the host as host and the path as ``schema``: all three, put back;
+    - ``host`` + ``schema`` ``http``/``https`` (``HttpHook``'s rule): the schema is the scheme;
+    - a port, when given, after the host; ``https`` for conn type ``https``, else ``http``.
 
     Raises:
-        ConfigurationError: the connection has no host.
+        ConfigurationError: no usable URL (no host, or a scheme other than http/https).
     """
-    if not conn.host:
+    if not conn.host or not conn.host.strip():
         raise ConfigurationError(f"Airflow connection {conn_id!r} has no host.")
-    host = conn.host.rstrip("/")
-    scheme = conn.schema or ("https" if conn.conn_type == "https" else "http")
-    base = host if "://" in host else f"{scheme}://{host}"
-    return f"{base}:{conn.port}" if conn.port else base
+    host = conn.host.strip().rstrip("/")
+    if "://" in host:
+        scheme, _, rest = host.partition("://")
+        netloc, slash, path = rest.partition("/")
+        if conn.port and ":" not in netloc:
+            netloc = f"{netloc}:{conn.port}"
+        url = f"{scheme}://{netloc}{slash}{path}"
+    else:
+        schema = (conn.schema or "").strip().strip("/")
+        if schema.lower() in ("http", "https"):
+            scheme, path = schema.lower(), ""
+        else:
+            scheme, path = ("https" if conn.conn_type == "https" else "http"), schema
+        netloc, _, host_path = host.partition("/")
+        if conn.port:
+            netloc = f"{netloc}:{conn.port}"
+        parts = [p for p in (host_path.strip("/"), path) if p]
+        url = f"{scheme}://{netloc}" + "".join(f"/{p}" for p in parts)
+    scheme = url.partition("://")[0].lower()
+    if scheme not in ("http", "https") or not url.partition("://")[2].split("/")[0]:
+        raise ConfigurationError(
+            f"Airflow connection {conn_id!r} gives no usable http(s) URL: set its host to the "
+            "whole URL (https://host/path)."
+        )
+    return url
 
 
 def settings_from_airflow(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from orders_sync.config import SOURCES_SIMULATOR, Settings
 from orders_sync.db.engine import describe_url
-from orders_sync.db.migrate import alembic_config
+from orders_sync.db.migrate import current_revision, head_revision
 from orders_sync.exceptions import ConfigurationError
 from orders_sync.sources import factory, registry
 from orders_sync.sources.errors import SourceAuthError, SourceError
@@ -77,15 +77,6 @@ def needed_privileges() -> list[tuple[str, tuple[str, ...]]]:
     return [*_TABLE_PRIVILEGES, *data]
 
 
-def head_revision() -> str:
-    """The schema revision this version of orders_sync needs (its migrations' head)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
-    assert head is not None
-    return head
-
-
 def check_database(conn: sa.Connection, url: sa.URL) -> Check:
     """``database``: reachable, which server, as whom."""
     version, user = conn.execute(
@@ -97,10 +88,7 @@ def check_database(conn: sa.Connection, url: sa.URL) -> Check:
 def check_schema(conn: sa.Connection) -> Check:
     """``schema``: migrated to this version's head."""
     head = head_revision()
-    found = conn.execute(sa.text("SELECT to_regclass('orders_sync_alembic_version')")).scalar()
-    if found is None:
-        return Check("schema", Level.FAIL, "no orders_sync schema: " + MIGRATE)
-    current = conn.execute(sa.text("SELECT version_num FROM orders_sync_alembic_version")).scalar()
+    current = current_revision(conn)
     if current is None:
         return Check("schema", Level.FAIL, "no orders_sync schema: " + MIGRATE)
     if current == head:

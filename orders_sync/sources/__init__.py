@@ -6,6 +6,6 @@
 - the clients (:mod:`.td_client`, :mod:`.uc_client` over :mod:`.api_client`), their typed
   rows (:mod:`.models`, decoded by :mod:`.wire`) and errors (:mod:`.errors`).
 
-The CRM simulator is a development tool (:mod:`devtools.simulator`); nothing here imports it
-except :mod:`.factory`, and only with ``ORDERS_SYNC_SOURCES=simulator``.
+The CRM simulator is a development tool (:mod:`orders_sync_devtools.simulator`); nothing here
+imports it except :mod:`.factory`, and only with ``ORDERS_SYNC_SOURCES=simulator``.
 """

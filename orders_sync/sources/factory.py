@@ -7,8 +7,8 @@ bundled simulator.
   ``<PREFIX>_TOKEN``). A run that would sync a store of a source whose URL is unset is
   refused before anything is written (:func:`require_sources`) — a production run never
   falls back on simulated orders.
-- ``simulator``: the bundled CRM simulator (:mod:`devtools.simulator.bundled`), for the demo,
-  the local Airflow and tests. It is imported only then.
+- ``simulator``: the bundled CRM simulator (:mod:`orders_sync_devtools.simulator.bundled`), for
+  the demo, the local Airflow and tests. It is imported only then.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ def _endpoint(settings: Settings, source: Source) -> tuple[str, str]:
     if settings.sources != SOURCES_SIMULATOR:
         return require_source(settings, source)
     try:
-        from devtools.simulator import bundled
+        from orders_sync_devtools.simulator import bundled
     except ImportError as exc:  # an image built without the development tools
         raise ConfigurationError(
-            "ORDERS_SYNC_SOURCES=simulator needs the devtools package of a development "
+            "ORDERS_SYNC_SOURCES=simulator needs the orders_sync_devtools package of a development "
             "checkout; this installation has none."
         ) from exc
     token = settings.endpoint(source.sync_group).token

@@ -2,7 +2,7 @@
 
 Airflow never runs inside the pytest process: importing it configures logging and settings
 process-wide. The tests run it in subprocesses (probes/, ``dag.test()``) or as a real
-stack of processes (:class:`~devtools.airflow_stack.LocalAirflow`).
+stack of processes (:class:`~orders_sync_devtools.airflow_stack.LocalAirflow`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import DEFAULT_SEED, SimulatorServer
 from orders_sync.db.repositories import stores
+from orders_sync_devtools.simulator.server import DEFAULT_SEED, SimulatorServer
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags"
@@ -222,7 +222,7 @@ class RunningStack:
 
     def use_orders_database(self, url: str) -> None:
         """Point the ``orders_sync_db`` connection at ``url`` (tasks read it when they start)."""
-        from devtools.airflow_stack import orders_db_connection
+        from orders_sync_devtools.airflow_stack import orders_db_connection
 
         self.api.upsert_connections([orders_db_connection(url)])
 
@@ -237,7 +237,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     the ``orders_sync_db`` connection at their own database. At the end of the session it
     gets Ctrl-C (SIGINT), and everything it started must be gone.
     """
-    from devtools.airflow_api import AirflowApi
+    from orders_sync_devtools.airflow_api import AirflowApi
 
     state = tmp_path_factory.mktemp("airflow_local")
     env = clean_env(

@@ -93,6 +93,72 @@ def test_crm_base_url_follows_the_http_hook_rule(conn: FakeConnection, url: str)
     assert base_url_from_connection(conn, "td_crm") == url
 
 
+# Every form of the Airflow docs, parsed by Airflow's own Connection: (conn id, form, URL).
+CONNECTION_FORMS = {
+    "alerts-conn-uri-with-path": (
+        "orders_sync_alerts",
+        {"uri": "https://hooks.slack.com/services/T0/B0/XYZ"},
+        "https://hooks.slack.com/services/T0/B0/XYZ",
+    ),
+    "alerts-full-url-in-host": (
+        "orders_sync_alerts",
+        {"conn_type": "http", "host": "https://hooks.slack.com/services/T0/B0/XYZ"},
+        "https://hooks.slack.com/services/T0/B0/XYZ",
+    ),
+    "alerts-host-and-path-schema": (
+        "orders_sync_alerts",
+        {"conn_type": "https", "host": "hooks.example.com", "schema": "hook/1"},
+        "https://hooks.example.com/hook/1",
+    ),
+    "td-conn-uri-token": (
+        "td_crm",
+        {"uri": "https://:TOKEN@crm.example.com"},
+        "https://crm.example.com",
+    ),
+    "td-conn-uri-port-and-path": (
+        "td_crm",
+        {"uri": "http://crm.example.com:8080/api/v1"},
+        "http://crm.example.com:8080/api/v1",
+    ),
+    "uc-host-and-scheme-schema": (
+        "uc_crm",
+        {"conn_type": "http", "host": "gst.example.com", "schema": "https"},
+        "https://gst.example.com",
+    ),
+    "uc-full-url-with-path-in-host": (
+        "uc_crm",
+        {"conn_type": "http", "host": "https://gst.example.com/v2/"},
+        "https://gst.example.com/v2",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("conn_id", "form", "url"), CONNECTION_FORMS.values(), ids=CONNECTION_FORMS.keys()
+)
+def test_every_documented_connection_form_gives_the_right_url(
+    conn_id: str, form: dict[str, str], url: str
+) -> None:
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id=conn_id, **form)
+    assert base_url_from_connection(conn, conn_id) == url  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"conn_type": "http", "host": ""}, {"conn_type": "http", "host": "ftp://files.example.com"}],
+    ids=["no-host", "not-http"],
+)
+def test_a_connection_without_a_usable_url_is_one_sentence(form: dict[str, str]) -> None:
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="orders_sync_alerts", **form)
+    with pytest.raises(ConfigurationError) as caught:
+        base_url_from_connection(conn, "orders_sync_alerts")  # type: ignore[arg-type]
+    assert "orders_sync_alerts" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_connections_override_the_environment_and_missing_ones_leave_it() -> None:
     env = {
         "ORDERS_SYNC_DATABASE_URL": "postgresql://env@envhost/envdb",
@@ -355,7 +421,7 @@ def test_the_library_imports_without_airflow() -> None:
     code = (
         "import sys; import orders_sync.airflow_support.tasks, "
         "orders_sync.airflow_support.connections, orders_sync.airflow_support.run_slots, "
-        "devtools.airflow_stack; "
+        "orders_sync_devtools.airflow_stack; "
         "assert not [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 def celery_stack() -> Iterator[object]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed: the test command (make test) installs it")
-    from devtools.airflow_stack import LocalAirflow, StackOptions
+    from orders_sync_devtools.airflow_stack import LocalAirflow, StackOptions
 
     state = Path(tempfile.mkdtemp(prefix="orders_sync_celery_"))
     options = StackOptions(
@@ -70,7 +70,7 @@ def celery_stack() -> Iterator[object]:
 def test_two_celery_workers_keep_locks_pool_and_max_workers_and_match_the_cli(
     celery_stack: object,
 ) -> None:
-    from devtools.airflow_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN, LocalAirflow
+    from orders_sync_devtools.airflow_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN, LocalAirflow
 
     stack = celery_stack
     assert isinstance(stack, LocalAirflow)

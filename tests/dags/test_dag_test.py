@@ -17,9 +17,9 @@ from typing import Any
 import pendulum
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.db.engine import dispose_engines
 from orders_sync.db.repositories import run_batches
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.dags.conftest import (
     REPO,
     TIMEZONE,

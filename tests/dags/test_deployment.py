@@ -229,7 +229,7 @@ def test_airflow_cfg_sample_holds_real_commented_settings() -> None:
 def test_make_airflow_runs_the_local_stack() -> None:
     script = REPO / "scripts" / "airflow_local.sh"
     assert os.access(script, os.X_OK)
-    assert "-m devtools.airflow_stack" in script.read_text()
+    assert "-m orders_sync_devtools.airflow_stack" in script.read_text()
     assert re.search(
         r"^airflow: .*scripts/airflow_local\.sh", (REPO / "Makefile").read_text(), re.M
     )

@@ -24,8 +24,8 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from devtools.airflow_api import AirflowApiError
-from devtools.airflow_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN
+from orders_sync_devtools.airflow_api import AirflowApiError
+from orders_sync_devtools.airflow_stack import LOCAL_TD_TOKEN, LOCAL_UC_TOKEN
 from tests.dags.conftest import (
     DAG_ID,
     REPO,

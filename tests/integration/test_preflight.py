@@ -14,9 +14,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from devtools import embedded_postgres as embedded
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT
+from orders_sync_devtools import embedded_postgres as embedded
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import cli, observe
 from tests.support.seeding import Store, seed_stores
 

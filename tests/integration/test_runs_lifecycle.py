@@ -16,11 +16,11 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, get_settings
 from orders_sync.db.repositories import run_summaries, stores
 from orders_sync.runs import lifecycle
 from orders_sync.runs import liveness as run_lifecycle
+from orders_sync_devtools.simulator.server import SimulatorServer
 
 TD_STORES = ("K001", "K002")
 UC_STORES = ("KU01",)

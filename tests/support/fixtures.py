@@ -11,11 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devtools import embedded_postgres as embedded
-from devtools.simulator.clock import IST
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings, override_settings
 from orders_sync.db.engine import dispose_engines
+from orders_sync_devtools import embedded_postgres as embedded
+from orders_sync_devtools.simulator.clock import IST
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support.simulation import running_simulator, settings_for
 
 TODAY = dt.date(2026, 1, 20)

@@ -30,7 +30,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Endpoint, Settings
 from orders_sync.db.repositories import stores as stores_repo
 from orders_sync.domain import WindowReason
@@ -39,6 +38,7 @@ from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.sources.spec import DataTable
 from orders_sync.sources.td import TD_ORDERS, TD_SALES
 from orders_sync.sources.uc import UC_ORDERS
+from orders_sync_devtools.simulator.server import SimulatorServer
 
 TOKEN = "replay-token-not-secret"
 

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from devtools.simulator.clock import IST
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Endpoint, Settings
+from orders_sync_devtools.simulator.clock import IST
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import observe
 
 SEED = 11

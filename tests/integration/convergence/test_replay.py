@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator import SETTLE_DAYS
-from devtools.simulator.server import SimulatorServer
 from orders_sync.domain import WindowReason
 from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync_devtools.simulator import SETTLE_DAYS
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support.replay import Replay, make_stores, replay_settings
 
 SEED = 11

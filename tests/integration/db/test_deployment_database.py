@@ -17,11 +17,11 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from devtools import embedded_postgres as embedded
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT
 from orders_sync.db.engine import dispose_engines
 from orders_sync.db.migrate import downgrade, upgrade
+from orders_sync_devtools import embedded_postgres as embedded
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import cli
 from tests.support.simulation import TD_TOKEN, UC_TOKEN
 

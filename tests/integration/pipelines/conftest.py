@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import run_summaries, stores
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator.server import SimulatorServer
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 SOURCE_NOW = dt.datetime(2026, 1, 8, 12, 0, tzinfo=IST)

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.db.repositories import run_summaries
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.uc_orders_sync import UcOrdersSync
@@ -19,6 +18,7 @@ from orders_sync.sources.td import TD_ORDERS, TD_SALES
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc import UC_ORDERS
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support.data_probes import row_versions
 
 FROM = dt.date(2026, 1, 1)

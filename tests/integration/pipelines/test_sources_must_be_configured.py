@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.integration.pipelines.test_standalone_cli import SCRIPTS, WINDOW, _counts, _run
 
 PROFILER = "orders_sync_run_profiler.sh"

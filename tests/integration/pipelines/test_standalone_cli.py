@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import REPOSITORY_ROOT, Endpoint, Settings, override_settings
 from orders_sync.pipelines import standalone
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.integration.pipelines.conftest import TOKEN
 from tests.support.seeding import TD_ORDERS_SYNC
 

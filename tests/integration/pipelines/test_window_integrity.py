@@ -8,12 +8,12 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from devtools import embedded_postgres as embedded
 from orders_sync.db.engine import dispose_engines
 from orders_sync.pipelines.td_orders_sync import TdOrdersSync
 from orders_sync.pipelines.window import WindowRequest
 from orders_sync.sources.errors import PageContext, SourceDataError
 from orders_sync.sources.td import TD_ORDERS
+from orders_sync_devtools import embedded_postgres as embedded
 from tests.integration.pipelines.fakes import ScriptedTdSource, order
 from tests.support.data_probes import count_rows
 

@@ -8,7 +8,6 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.airflow_support.batch_runner import run_batch
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
@@ -16,6 +15,7 @@ from orders_sync.db.repositories.run_summaries import AIRFLOW_OWNER
 from orders_sync.run_profiler.load_plan import plan_run
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.runs import lifecycle
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support.fixtures import TODAY
 from tests.support.seeding import Store, seed_stores
 

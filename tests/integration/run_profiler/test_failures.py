@@ -14,12 +14,12 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db import locks
 from orders_sync.db.engine import get_engine
 from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import observe
 from tests.support.fixtures import TODAY
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores

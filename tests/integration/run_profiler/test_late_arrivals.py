@@ -12,12 +12,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.clock import IST
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
 from orders_sync.run_profiler.execution import run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync_devtools.simulator.clock import IST
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import observe
 from tests.support.seeding import Store, seed_stores
 

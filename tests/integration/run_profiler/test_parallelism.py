@@ -13,11 +13,11 @@ import datetime as dt
 
 import pytest
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
 from orders_sync.run_profiler.execution import run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import observe
 from tests.support.fixtures import TODAY
 from tests.support.seeding import Store, seed_stores

@@ -10,9 +10,9 @@ import datetime as dt
 
 import pytest
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.integration.run_profiler.test_failures import run
 from tests.support import observe
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores

@@ -11,7 +11,6 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
 from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason, deal_by_work
@@ -20,6 +19,7 @@ from orders_sync.run_profiler.execution import ProfilerRun, run_profiler
 from orders_sync.run_profiler.options import ProfilerOptions
 from orders_sync.run_profiler.shards import shard_count, workers_of
 from orders_sync.runs.results import WindowReport
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import observe
 from tests.support.fixtures import TODAY
 from tests.support.seeding import Store, seed_stores

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from devtools.simulator import IST, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import IST, SimulatorServer
 
 CLOCK = dt.datetime(2026, 2, 10, 15, 30, tzinfo=IST)
 TD_TOKEN = "td-test-token-9f2c41"

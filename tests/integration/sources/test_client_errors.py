@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.simulator import SimulatorServer
 from orders_sync.sources import td_client as td_module
 from orders_sync.sources import uc_client as uc_module
 from orders_sync.sources.errors import (
@@ -25,6 +24,7 @@ from orders_sync.sources.errors import (
 )
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import SimulatorServer
 from tests.integration.sources.conftest import CLOCK, TD_TOKEN, UC_TOKEN
 
 TO = CLOCK.date()

@@ -7,14 +7,14 @@ import threading
 
 import pytest
 
-from devtools.simulator import SETTLE_DAYS, SimulatorServer, bundled
-from devtools.simulator.bundled import DEMO_TD_TOKEN, DEMO_UC_TOKEN, ensure_simulator
 from orders_sync.config import Settings, settings_from_env
 from orders_sync.exceptions import ConfigurationError
 from orders_sync.sources import registry
 from orders_sync.sources.factory import client_for, require_sources
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import SETTLE_DAYS, SimulatorServer, bundled
+from orders_sync_devtools.simulator.bundled import DEMO_TD_TOKEN, DEMO_UC_TOKEN, ensure_simulator
 
 
 def td_client_from_settings(settings: Settings) -> TdClient:

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.simulator import SimulatorServer
 from orders_sync.sources.spans import split_date_range
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import SimulatorServer
 from tests.integration.sources.conftest import CLOCK, TD_TOKEN, UC_TOKEN
 
 TO = CLOCK.date()

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator.server import SimulatorServer
 from orders_sync.airflow_support.connections import settings_from_airflow
 from orders_sync.config import settings_from_env
 from orders_sync.exceptions import ConfigurationError
 from orders_sync.sources import registry
 from orders_sync.sources.spec import Source
+from orders_sync_devtools.simulator.server import SimulatorServer
 from tests.support import third_source
 
 SOURCES = registry.sources()

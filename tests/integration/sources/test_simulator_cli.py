@@ -15,10 +15,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from devtools.simulator import SimulatorServer
 from orders_sync.sources.errors import SourceNotFoundError
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import SimulatorServer
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "crm_simulator.sh"
 JAN = (dt.date(2026, 1, 1), dt.date(2026, 1, 31))

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from devtools.simulator import IST, SimulatorServer
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
 from orders_sync.sources.td_client import TdClient
+from orders_sync_devtools.simulator import IST, SimulatorServer
 from tests.integration.sources.conftest import CLOCK, TD_TOKEN, UC_TOKEN
 
 TD = {"Authorization": f"Bearer {TD_TOKEN}"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from devtools.simulator import IST, SETTLE_DAYS, SimulatorServer
 from orders_sync.sources.td_client import TdClient
 from orders_sync.sources.uc_client import UcClient
+from orders_sync_devtools.simulator import IST, SETTLE_DAYS, SimulatorServer
 
 DAY = dt.date(2026, 1, 20)
 EVENING = dt.datetime(2026, 1, 20, 22, 0, tzinfo=IST)

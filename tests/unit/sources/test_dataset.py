@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.simulator import IST, SETTLE_DAYS, SimulatedDataset
 from orders_sync.sources.models import ORDER_STATUSES, PAYMENT_MODES
+from orders_sync_devtools.simulator import IST, SETTLE_DAYS, SimulatedDataset
 
 D = dt.date
 DAY = D(2026, 1, 6)

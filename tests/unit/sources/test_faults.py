@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.simulator.faults import FaultPlan
+from orders_sync_devtools.simulator.faults import FaultPlan
 
 ORDERS, SALES, GST = "/reports/order-report", "/sales-and-deliveries/sales", "/api/gst-report"
 D = dt.date

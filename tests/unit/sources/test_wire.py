@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from devtools.simulator.clock import IST
-from devtools.simulator.dataset import SimulatedDataset
 from orders_sync.sources import wire
 from orders_sync.sources.errors import PageContext, SourceDataError
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
+from orders_sync_devtools.simulator.clock import IST
+from orders_sync_devtools.simulator.dataset import SimulatedDataset
 
 NOW = dt.datetime(2026, 1, 20, 12, 0, tzinfo=IST)
 FIRST, LAST = dt.date(2025, 12, 1), dt.date(2026, 1, 19)

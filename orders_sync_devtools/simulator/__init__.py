@@ -7,11 +7,11 @@ in-process with :class:`SimulatorServer`.
 
 from __future__ import annotations
 
-from devtools.simulator.clock import IST, SourceClock
-from devtools.simulator.dataset import SETTLE_DAYS, SimulatedDataset
-from devtools.simulator.faults import FaultPlan
-from devtools.simulator.server import DEFAULT_SEED, SimulatorServer
-from devtools.simulator.stats import SimulatorStats
+from orders_sync_devtools.simulator.clock import IST, SourceClock
+from orders_sync_devtools.simulator.dataset import SETTLE_DAYS, SimulatedDataset
+from orders_sync_devtools.simulator.faults import FaultPlan
+from orders_sync_devtools.simulator.server import DEFAULT_SEED, SimulatorServer
+from orders_sync_devtools.simulator.stats import SimulatorStats
 
 __all__ = [
     "DEFAULT_SEED",

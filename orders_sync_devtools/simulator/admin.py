@@ -24,10 +24,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from devtools.simulator.routes import Reply, error
+from orders_sync_devtools.simulator.routes import Reply, error
 
 if TYPE_CHECKING:
-    from devtools.simulator.server import SimulatorServer
+    from orders_sync_devtools.simulator.server import SimulatorServer
 
 PREFIX = "/_sim/"
 

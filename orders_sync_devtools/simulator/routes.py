@@ -19,13 +19,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from devtools.simulator.clock import SourceClock
-from devtools.simulator.dataset import SimulatedDataset
-from devtools.simulator.faults import FaultPlan, MalformedRows
 from orders_sync.sources.td_client import MAX_PAGE_SIZE, ORDERS_PATH, SALES_PATH
 from orders_sync.sources.td_client import MAX_SPAN_DAYS as TD_MAX_SPAN_DAYS
 from orders_sync.sources.uc_client import GST_PATH, MAX_LIMIT
 from orders_sync.sources.uc_client import MAX_SPAN_DAYS as UC_MAX_SPAN_DAYS
+from orders_sync_devtools.simulator.clock import SourceClock
+from orders_sync_devtools.simulator.dataset import SimulatedDataset
+from orders_sync_devtools.simulator.faults import FaultPlan, MalformedRows
 
 TD_DEFAULT_PAGE_SIZE = 100
 _VIEW_CACHE = 256  # views kept: (endpoint, store, range, instant)

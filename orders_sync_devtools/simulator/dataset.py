@@ -22,9 +22,9 @@ import random
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
-from devtools.simulator import catalog
-from devtools.simulator.clock import IST
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
+from orders_sync_devtools.simulator import catalog
+from orders_sync_devtools.simulator.clock import IST
 
 SETTLE_DAYS = 10
 SALE_LAG_DAYS = 3

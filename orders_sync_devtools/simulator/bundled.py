@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 
-from devtools.simulator.server import DEFAULT_SEED, SimulatorServer
+from orders_sync_devtools.simulator.server import DEFAULT_SEED, SimulatorServer
 
 logger = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from devtools.simulator import admin
-from devtools.simulator.clock import SourceClock
-from devtools.simulator.dataset import SimulatedDataset
-from devtools.simulator.faults import FaultPlan
-from devtools.simulator.routes import ContractApi, Reply, error
-from devtools.simulator.stats import RequestStats, SimulatorStats
 from orders_sync.sources.models import TdOrder, TdSale, UcGstLine
+from orders_sync_devtools.simulator import admin
+from orders_sync_devtools.simulator.clock import SourceClock
+from orders_sync_devtools.simulator.dataset import SimulatedDataset
+from orders_sync_devtools.simulator.faults import FaultPlan
+from orders_sync_devtools.simulator.routes import ContractApi, Reply, error
+from orders_sync_devtools.simulator.stats import RequestStats, SimulatorStats
 
 logger = logging.getLogger(__name__)
 _JSON = msgspec.json.Encoder()

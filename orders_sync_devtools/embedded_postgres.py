@@ -8,8 +8,8 @@ serialised with an exclusive file lock, so two processes starting at once get on
 
 Usage::
 
-    python -m devtools.embedded_postgres start   # print the URL
-    python -m devtools.embedded_postgres stop
+    python -m orders_sync_devtools.embedded_postgres start   # print the URL
+    python -m orders_sync_devtools.embedded_postgres stop
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ def _wait_stopped(pgdata: Path, timeout_s: float = 30.0) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m devtools.embedded_postgres start|stop|url``."""
+    """``python -m orders_sync_devtools.embedded_postgres start|stop|url``."""
     from orders_sync.config import get_settings
 
     args = sys.argv[1:] if argv is None else argv
@@ -324,8 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "stop":
             print("stopped" if stop(state_dir) else "not running")
         else:
-            print(f"usage: python -m devtools.embedded_postgres start|stop|url (got {command!r})",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                "usage: python -m orders_sync_devtools.embedded_postgres start|stop|url "
+                f"(got {command!r})",
+                file=sys.stderr,
+            )
             return 2
     except DatabaseUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)

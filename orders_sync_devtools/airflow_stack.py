@@ -1,6 +1,6 @@
 """A real Airflow 3 on this machine, in one command (``make airflow``), for people and tests.
 
-``python -m devtools.airflow_stack`` (``scripts/airflow_local.sh``):
+``python -m orders_sync_devtools.airflow_stack`` (``scripts/airflow_local.sh``):
 
 1. the embedded PostgreSQL, with Airflow's metadata in a database of its own (``airflow``)
    beside the orders database, which is migrated (``alembic upgrade head``) and, when
@@ -38,13 +38,13 @@ from typing import IO, Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from devtools.airflow_api import AirflowApi
 from orders_sync.airflow_support.connections import (
     ORDERS_DB_CONN_ID,
 )
 from orders_sync.airflow_support.pools import POOL_DESCRIPTION, POOL_NAME
 from orders_sync.config import REPOSITORY_ROOT, settings_from_env
 from orders_sync.sources import registry
+from orders_sync_devtools.airflow_api import AirflowApi
 
 DAG_ID = "orders_sync_run_profiler"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -88,7 +88,8 @@ class StackOptions:
         seed_demo_stores: seed the demo stores into an empty ``store_master``.
         unpause: unpause the DAG once parsed (its schedule then starts a run).
         durable: ``False`` turns fsync off on a server this stack starts (tests).
-        example_dags: also load ``devtools/example_dags/`` (a downstream DAG on the Assets).
+        example_dags: also load ``orders_sync_devtools/example_dags/`` (a downstream DAG on
+            the Assets).
         celery_workers: 0 for the LocalExecutor; N for the CeleryExecutor with a
             ``redis-server`` broker (Debian's) and N ``airflow celery worker`` processes.
         worker_concurrency: task slots of each Celery worker.
@@ -202,7 +203,7 @@ class LocalAirflow:
 
     def start(self) -> None:
         """Prepare the databases, start every process, create pool and connections."""
-        from devtools import embedded_postgres as embedded
+        from orders_sync_devtools import embedded_postgres as embedded
 
         options = self.options
         options.airflow_home.mkdir(parents=True, exist_ok=True)
@@ -262,7 +263,7 @@ class LocalAirflow:
 
         upgrade(self.orders_url)
         if self.options.seed_demo_stores:
-            from devtools.demo import seed_demo_stores
+            from orders_sync_devtools.demo import seed_demo_stores
 
             seed_demo_stores(Settings(database_url=self.orders_url))
         dispose_engines()
@@ -356,7 +357,7 @@ class LocalAirflow:
         folder = self.options.airflow_home / "dags"
         folder.mkdir(parents=True, exist_ok=True)
         sources = [*(REPOSITORY_ROOT / "dags").glob("*.py")]
-        sources += [*(REPOSITORY_ROOT / "devtools" / "example_dags").glob("*.py")]
+        sources += [*(REPOSITORY_ROOT / "orders_sync_devtools" / "example_dags").glob("*.py")]
         for source in sources:
             link = folder / source.name
             if not link.exists():
@@ -392,7 +393,7 @@ class LocalAirflow:
     def _start_simulator(self) -> None:
         port = free_port()
         env = dict(self.env, TD_API_TOKEN=LOCAL_TD_TOKEN, UC_API_TOKEN=LOCAL_UC_TOKEN)
-        command = [sys.executable, "-m", "devtools.simulator", "--port", str(port)]
+        command = [sys.executable, "-m", "orders_sync_devtools.simulator", "--port", str(port)]
         self._spawn("simulator", command, env)
         self.simulator_url = f"http://127.0.0.1:{port}"
 
@@ -516,8 +517,8 @@ class LocalAirflow:
             process.log_file.close()
         self.processes.clear()
         if self._started_database:
-            from devtools import embedded_postgres as embedded
             from orders_sync.db.engine import dispose_engines
+            from orders_sync_devtools import embedded_postgres as embedded
 
             dispose_engines()
             embedded.stop(self.options.state_dir)
@@ -560,7 +561,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-examples",
         action="store_true",
-        help="do not load devtools/example_dags (the downstream DAG on the Assets)",
+        help="do not load orders_sync_devtools/example_dags (the downstream DAG on the Assets)",
     )
     return parser
 

@@ -1,5 +1,9 @@
 """orders_sync's Airflow plugin: the coverage page, and one log line per finished DAG run.
 
+Registered through the ``airflow.plugins`` entry point of the package (``pyproject.toml``):
+an Airflow with orders_sync installed lists it in ``airflow plugins``, no file copied. Like
+:mod:`.notifier`, this module imports Airflow at the top; nothing of orders_sync imports it.
+
 **Coverage page** (``fastapi_apps`` + ``external_views``): ``/orders_sync/`` in the api-server,
 in the navigation and on the DAG's page — every store + pipeline, sortable, with a day grid
 coloured like Airflow's grid and each failing cell's error

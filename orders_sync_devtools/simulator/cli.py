@@ -1,6 +1,6 @@
 """Command line of the CRM simulator (``scripts/crm_simulator.sh``).
 
-    python -m devtools.simulator --host H --port P [--seed N]
+    python -m orders_sync_devtools.simulator --host H --port P [--seed N]
         [--stores A001,UC104] [--stores-from-db] [--latency-ms X] [--clock RFC3339]
 
 Serves both APIs on ``http://H:P`` until interrupted. Tokens: those in ``TD_API_TOKEN``
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from devtools.simulator.server import DEFAULT_SEED, SimulatorServer
+from orders_sync_devtools.simulator.server import DEFAULT_SEED, SimulatorServer
 
 logger = logging.getLogger(__name__)
 
