@@ -146,11 +146,11 @@ CONFIG = dag_config_from_env()
 )
 def orders_sync_run_profiler() -> None:
     @task(execution_timeout=dt.timedelta(minutes=10))
-    def start(params=None, dag_run=None) -> dict:
+    def start(params=None, dag_run=None, ti=None) -> dict:
         from orders_sync.airflow_support import tasks
 
         return tasks.start(
-            params, dag_id=dag_run.dag_id, airflow_run_id=dag_run.run_id, conf=dag_run.conf
+            params, dag_id=dag_run.dag_id, airflow_run_id=dag_run.run_id, conf=dag_run.conf, ti=ti
         )
 
     @task(execution_timeout=dt.timedelta(minutes=10))

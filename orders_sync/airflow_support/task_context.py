@@ -24,6 +24,8 @@ FINISH_TASK = "finish"
 PLAN_TASK = "plan"
 SYNC_STORE_TASK = "sync_store"
 JOB_RESULTS_KEY = "job_results"
+START_PROBLEM_KEY = "start_problem"
+"""Why ``start`` refused the run (one sentence), for ``finish`` and the alert."""
 _RUN_ID_PREFIX = "af-"
 
 
@@ -43,13 +45,16 @@ def fail_task(message: str) -> Exception:
 
 
 @contextlib.contextmanager
-def usage_errors_fail_fast() -> Iterator[None]:
-    """Usage and configuration errors fail the task at once; an unreachable DB is retried."""
+def usage_errors_fail_fast(ti: TaskInstanceLike | None = None) -> Iterator[None]:
+    """Usage and configuration errors fail the task at once (their sentence kept under
+    :data:`START_PROBLEM_KEY` when ``ti`` is given); an unreachable DB is retried."""
     try:
         yield
     except DatabaseUnavailableError:
         raise
     except (UsageError, ConfigurationError) as exc:
+        if ti is not None:
+            ti.xcom_push(key=START_PROBLEM_KEY, value=" ".join(str(exc).split()))
         raise fail_task(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from orders_sync.airflow_support.task_context import (
     JOB_RESULTS_KEY,
     PLAN_TASK,
+    START_PROBLEM_KEY,
     START_TASK,
     SYNC_STORE_TASK,
     TaskInstanceLike,
@@ -39,6 +40,7 @@ from orders_sync.airflow_support.task_context import (
     usage_errors_fail_fast,
 )
 from orders_sync.domain import Status
+from orders_sync.exceptions import ConfigurationError
 from orders_sync.runs.summary import run_succeeded
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,15 @@ def start(
     dag_id: str,
     airflow_run_id: str,
     conf: Mapping[str, Any] | None = None,
+    ti: TaskInstanceLike | None = None,
 ) -> dict[str, Any]:
-    """Validate the conf, check the stores and sources, open the run (summary ``running``).
+    """Validate the conf, run the preflight, open the run (summary ``running``).
+
+    The preflight's checks (:mod:`orders_sync.check.preflight`; the sources' without a
+    request) come first: a schema behind this version's head, a missing privilege, no store
+    to sync or an unconfigured source fails the run at once, without retries, with the
+    check's sentence — which ``ti`` (when given) keeps under the XCom key ``start_problem`` for
+    the run's alert.
 
     Nothing is written when the conf is wrong, names an unknown store, or a selected store's
     CRM is not configured. A dry run writes nothing at all and gets ``run_id`` ``None``. The
@@ -66,6 +75,7 @@ def start(
     Returns:
         ``{"run_id": str | None, "options": dict, "today": "YYYY-MM-DD"}`` for the next tasks.
     """
+    from orders_sync.check.preflight import run_checks
     from orders_sync.db.engine import check_connection, get_engine
     from orders_sync.db.repositories.run_summaries import AIRFLOW_OWNER
     from orders_sync.domain import RUN_PROFILER
@@ -73,12 +83,15 @@ def start(
     from orders_sync.runs import lifecycle
 
     owner = f"{dag_id}/{airflow_run_id}"
-    with usage_errors_fail_fast():
+    with usage_errors_fail_fast(ti):
         settings = task_settings()
         options = options_from_params(params, conf)
         today = settings.today()
         engine = get_engine(settings)
         check_connection(engine)
+        failed = [c for c in run_checks(engine, settings, offline=True) if c.status == "fail"]
+        if failed:
+            raise ConfigurationError("; ".join(f"preflight {c.name}: {c.detail}" for c in failed))
         run_id = None
         with engine.connect() as conn:
             if options.dry_run:
@@ -223,11 +236,12 @@ def finish(ti: TaskInstanceLike, outlet_events: Any = None) -> dict[str, Any]:
 
     start_info = ti.xcom_pull(task_ids=START_TASK)
     if not start_info:
+        problem = ti.xcom_pull(task_ids=START_TASK, key=START_PROBLEM_KEY)
         return {
             "run_id": None,
             "overall_status": Status.FAILED.value,
             "summary_text": "the run did not start",
-            "problems": ["the start task failed"],
+            "problems": [problem or "the start task failed"],
         }
     if start_info["run_id"] is None:
         return {
