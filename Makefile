@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint lock airflow stop-db benchmarks system-deps
+.PHONY: run test install lint lock airflow stop-db benchmarks system-deps airflow-version
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,10 +22,12 @@ run: $(STAMP)
 
 # The tests need two Debian packages: chromium for the browser test (Playwright's own
 # download is not used) and redis-server as the CeleryExecutor test's broker.
+# As root (this machine, CI here) or through sudo (a GitHub runner).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq chromium redis-server >/dev/null; }
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq chromium redis-server >/dev/null; }
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
@@ -42,6 +44,12 @@ lock: $(STAMP)
 airflow: $(STAMP) ; scripts/airflow_local.sh $(ARGS)
 stop-db: $(STAMP)
 	$(BIN)/python -m orders_sync_devtools.embedded_postgres stop
+
+# The DAG tests on another Airflow, installing the built wheel (CI: the oldest and the newest
+# supported, .github/workflows/ci.yml).
+AIRFLOW_VERSION ?= 3.2.0
+airflow-version: $(STAMP)
+	orders_sync_devtools/airflow_versions.sh $(AIRFLOW_VERSION)
 
 benchmarks: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
