@@ -47,7 +47,7 @@ stop-db: $(STAMP)
 
 # The DAG tests on another Airflow, installing the built wheel (CI: the oldest and the newest
 # supported, .github/workflows/ci.yml).
-AIRFLOW_VERSION ?= 3.2.0
+AIRFLOW_VERSION ?= 3.3.0
 airflow-version: $(STAMP)
 	orders_sync_devtools/airflow_versions.sh $(AIRFLOW_VERSION)
 

@@ -42,12 +42,14 @@ class HttpOptions:
         max_attempts: attempts per request before a transient failure is final.
         backoff_base_s: first back-off delay; doubles each attempt, with jitter.
         retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
+        rate_limit_wait_s: the longest one request waits in all on 429s before it fails.
     """
 
     timeout_s: float = 30.0
     max_attempts: int = 5
     backoff_base_s: float = 0.5
     retry_after_cap_s: float = 60.0
+    rate_limit_wait_s: float = 900.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class Settings:
         http_max_attempts: attempts per request before a transient error is final.
         http_backoff_base_s: first back-off delay; doubles each attempt, with jitter.
         http_retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
+        http_rate_limit_wait_s: the longest one request waits in all on 429s
+            (``ORDERS_SYNC_RATE_LIMIT_WAIT``; a DAG batch's deadline may end it sooner).
         state_dir: where the embedded database and simulator state live.
         alert_webhook_url: where failure alerts are POSTed (``None``: no webhook alert).
         alert_email_to: who gets failure alerts by e-mail (empty: no e-mail alert).
@@ -113,6 +117,7 @@ class Settings:
     http_max_attempts: int = 5
     http_backoff_base_s: float = 0.5
     http_retry_after_cap_s: float = 60.0
+    http_rate_limit_wait_s: float = 900.0
     state_dir: Path = REPOSITORY_ROOT / ".orders_sync"
     alert_webhook_url: str | None = None
     alert_email_to: tuple[str, ...] = ()
@@ -193,6 +198,7 @@ class Settings:
             max_attempts=self.http_max_attempts,
             backoff_base_s=self.http_backoff_base_s,
             retry_after_cap_s=self.http_retry_after_cap_s,
+            rate_limit_wait_s=self.http_rate_limit_wait_s,
         )
 
     @property
@@ -285,6 +291,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         http_max_attempts=_int(env, "ORDERS_SYNC_HTTP_MAX_ATTEMPTS", 5),
         http_backoff_base_s=_float(env, "ORDERS_SYNC_HTTP_BACKOFF_BASE", 0.5),
         http_retry_after_cap_s=_float(env, "ORDERS_SYNC_HTTP_RETRY_AFTER_CAP", 60.0),
+        http_rate_limit_wait_s=_float(env, "ORDERS_SYNC_RATE_LIMIT_WAIT", 900.0),
         state_dir=Path(state_dir) if state_dir else REPOSITORY_ROOT / ".orders_sync",
         alert_webhook_url=_opt(env, "ORDERS_SYNC_ALERT_WEBHOOK_URL"),
         alert_email_to=tuple(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The DAG tests (parse checks and dag.test()) against one Airflow version, with the built wheel:
-#   orders_sync_devtools/airflow_versions.sh 3.2.0      (make airflow-version AIRFLOW_VERSION=3.2.0)
+#   orders_sync_devtools/airflow_versions.sh 3.3.0      (make airflow-version AIRFLOW_VERSION=3.3.0)
 # A venv of its own (.venv-airflow-<version>) gets that Airflow, the Postgres provider, the wheel
 # and the test tools; the tests run from a copy of tests/, dags/ and orders_sync_devtools/, so the
 # library imported is the wheel's, never the checkout's.

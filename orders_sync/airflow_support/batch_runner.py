@@ -37,6 +37,7 @@ from orders_sync.runs.results import JobResult, without_result
 from orders_sync.runs.resume import continued, resume
 from orders_sync.runs.steps import run_job
 from orders_sync.runs.stopping import mark_interrupted, stop_on_signals
+from orders_sync.sources import pacing
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ def run_batch(
         options: the run's options (``env``, ``max_workers``: the run's slots).
     """
     settings = get_settings()
+    # The run's request budget of each source, split over the run's slots (its max_workers
+    # batches at once): every task of the run together stays within it.
+    pacing.set_share(1 / options.max_workers)
     seconds = batch_deadline_s(
         jobs, per_day_s=settings.timeout_per_day_s, ceiling_s=settings.task_timeout_s
     )

@@ -161,6 +161,23 @@ def base_url_from_connection(conn: ConnectionLike, conn_id: str) -> str:
     return url
 
 
+def _max_rps(conn: ConnectionLike, conn_id: str) -> dict[str, float]:
+    """The connection's ``max_rps`` extra (the run's request budget), when it has one."""
+    raw = (conn.extra_dejson or {}).get("max_rps")
+    if raw in (None, ""):
+        return {}
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = 0.0
+    if not value > 0:
+        raise ConfigurationError(
+            f"Airflow connection {conn_id!r}: the extra max_rps={raw!r} must be a positive "
+            "number of requests a second."
+        )
+    return {"max_rps": value}
+
+
 def settings_from_airflow(
     lookup: ConnectionLookup = airflow_connection,
     env: Mapping[str, str] | None = None,
@@ -189,6 +206,7 @@ def settings_from_airflow(
                     settings.endpoint(source.sync_group),
                     base_url=base_url_from_connection(crm, source.connection_id),
                     token=crm.password or None,
+                    **_max_rps(crm, source.connection_id),
                 ),
             )
     alerts = lookup(ALERTS_CONN_ID)

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from orders_sync.domain import Job, deal_by_work
 from orders_sync.runs.results import JobResult, WindowReport, without_result
+from orders_sync.sources import pacing
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,17 @@ def run_in_shards(
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(
             target=_shard_main,
-            args=(index, os.getpid(), engine, shard_jobs, workers, execute, stop, writer),
+            args=(
+                index,
+                os.getpid(),
+                engine,
+                shard_jobs,
+                workers,
+                workers / max_workers,
+                execute,
+                stop,
+                writer,
+            ),
             name=f"orders_sync-shard-{index}",
             daemon=True,
         )
@@ -154,11 +165,14 @@ def _shard_main(
     engine: sa.Engine,
     jobs: Sequence[Job],
     workers: int,
+    share: float,
     execute: Execute,
     stop: Any,
     writer: Connection,
 ) -> None:
-    """A shard: die with the parent, leave signals to it, run its jobs, report, exit."""
+    """A shard: die with the parent, leave signals to it, run its jobs, report, exit.
+
+    Its share of each source's request budget is its share of the run's workers."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above: nobody to report to
@@ -166,6 +180,7 @@ def _shard_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine.dispose(close=False)  # the parent's pooled connections are the parent's
+    pacing.set_share(share)  # and its request pacers, made anew at this share
     local_stop = threading.Event()
     sending = threading.Lock()  # the worker threads share the pipe
 

@@ -10,6 +10,7 @@ from typing import ClassVar, Self
 import httpx
 
 from orders_sync.sources.api_session import ApiSession
+from orders_sync.sources.pacing import pacer_for
 from orders_sync.sources.retry import RetryPolicy
 
 
@@ -23,6 +24,10 @@ class ApiClient:
         max_attempts: attempts per request before a transient failure is final.
         backoff_base_s: first backoff delay bound; doubles each attempt, full jitter.
         retry_after_cap_s: longest ``Retry-After`` honoured on a 429.
+        rate_limit_wait_s: the longest one request waits in all on 429s.
+        max_rps: this run's request budget for the API (``None``: found from its 429s);
+            every client of the process shares one pacer (:mod:`orders_sync.sources.pacing`).
+        paced: ``False`` sends unpaced (tests of the retry alone).
         page_size: rows per page asked for (1..``MAX_PAGE_SIZE``; default the maximum).
         sleep: waits between attempts (tests pass a fake).
         transport: an ``httpx`` transport instead of the network (tests).
@@ -45,6 +50,9 @@ class ApiClient:
         max_attempts: int = 5,
         backoff_base_s: float = 0.5,
         retry_after_cap_s: float = 60.0,
+        rate_limit_wait_s: float = 900.0,
+        max_rps: float | None = None,
+        paced: bool = True,
         page_size: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -65,8 +73,10 @@ class ApiClient:
                 max_attempts=max_attempts,
                 backoff_base_s=backoff_base_s,
                 retry_after_cap_s=retry_after_cap_s,
+                rate_limit_wait_s=rate_limit_wait_s,
                 sleep=sleep,
             ),
+            pacer=pacer_for(self.API_NAME, base_url, max_rps) if paced else None,
             transport=transport,
         )
 

@@ -29,7 +29,7 @@ from orders_sync.sources.errors import (
     SourceError,
     SourceNotFoundError,
 )
-from orders_sync.sources.retry import RetryPolicy, send_with_retry
+from orders_sync.sources.retry import Pacing, RetryPolicy, send_with_retry
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class ApiSession:
         token_setting: the variable a person fixes on a 401, ``<PREFIX>_TOKEN``.
         timeout_s: connect/read/write/pool timeout of every request.
         policy: the retry policy.
+        pacer: paces the requests to this API (:mod:`orders_sync.sources.pacing`).
         transport: an ``httpx`` transport to use instead of the network (tests).
 
     Raises:
@@ -74,6 +75,7 @@ class ApiSession:
         token_setting: str,
         timeout_s: float,
         policy: RetryPolicy,
+        pacer: Pacing | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
@@ -87,6 +89,7 @@ class ApiSession:
         self._secret = secret
         self._token_setting = token_setting
         self._policy = policy
+        self._pacer = pacer
         self._lock = threading.Lock()
         self._requests_made = 0
         self._client = httpx.Client(
@@ -139,7 +142,7 @@ class ApiSession:
         """
         with self.redacting():
             response = send_with_retry(
-                lambda: self._send(path, params), self._policy, context=context
+                lambda: self._send(path, params), self._policy, context=context, pacer=self._pacer
             )
             logger.debug(
                 "%s %s -> HTTP %d", self.api_name, context.describe(), response.status_code

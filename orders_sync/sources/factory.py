@@ -81,4 +81,7 @@ def client_for(source: Source, settings: Settings) -> SourceClient:
         ConfigurationError: the source is not configured (see :func:`require_sources`).
     """
     base_url, token = _endpoint(settings, source)
-    return source.client(base_url, token, **dataclasses.asdict(settings.http_options()))
+    options = dataclasses.asdict(settings.http_options())
+    return source.client(
+        base_url, token, max_rps=settings.endpoint(source.sync_group).max_rps, **options
+    )

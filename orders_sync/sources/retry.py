@@ -1,10 +1,12 @@
 """The retry policy of both CRM clients, in one place.
 
-* ``429`` → wait ``Retry-After`` seconds (capped at ``retry_after_cap_s``), then retry;
+* ``429`` → the CRM says "later", not "failed": wait ``Retry-After`` seconds (capped at
+  ``retry_after_cap_s``) and send again — a 429 uses up no attempt; the waiting is bounded by
+  time (``rate_limit_wait_s``, ``ORDERS_SYNC_RATE_LIMIT_WAIT``), and the pacer
+  (:mod:`orders_sync.sources.pacing`) slows every request of the process down;
 * ``500/502/503/504``, timeouts, connection errors → exponential backoff with full
-  jitter (``uniform(0, min(cap, base * 2**(n-1)))``), then retry;
-* every attempt counts against ``max_attempts``; when they run out,
-  :class:`SourceRetriesExhaustedError`;
+  jitter (``uniform(0, min(cap, base * 2**(n-1)))``), then retry; each counts against
+  ``max_attempts``; when they run out, :class:`SourceRetriesExhaustedError`;
 * anything else (``400``, ``401``, ``404``, ...) is returned to the caller untouched,
   never retried.
 
@@ -19,6 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import httpx
 
@@ -39,6 +42,7 @@ class RetryPolicy:
         backoff_base_s: upper bound of the first backoff delay; doubles each attempt.
         backoff_cap_s: largest upper bound any backoff delay can reach.
         retry_after_cap_s: longest ``Retry-After`` wait honoured on a 429.
+        rate_limit_wait_s: the longest one request waits in all on 429s before it fails.
         sleep: called with the number of seconds to wait.
         jitter: returns a float in ``[0, 1)``; drives the full jitter.
     """
@@ -47,6 +51,7 @@ class RetryPolicy:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     retry_after_cap_s: float = 60.0
+    rate_limit_wait_s: float = 900.0
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
 
@@ -97,11 +102,20 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(seconds, 0.0)
 
 
+class Pacing(Protocol):
+    """What :func:`send_with_retry` needs of a :class:`~orders_sync.sources.pacing.Pacer`."""
+
+    def before_request(self) -> None: ...
+
+    def on_response(self, rate_limited: bool) -> None: ...
+
+
 def send_with_retry(
     send: Callable[[], httpx.Response],
     policy: RetryPolicy,
     *,
     context: PageContext,
+    pacer: Pacing | None = None,
 ) -> httpx.Response:
     """Call ``send`` until it gives a non-transient response, following ``policy``.
 
@@ -109,36 +123,61 @@ def send_with_retry(
         send: performs one HTTP attempt.
         policy: the retry policy.
         context: the request, for log lines and the exhaustion error.
+        pacer: paces every attempt and learns from the answers (``None``: unpaced).
 
     Returns:
         The first response that is neither 429 nor a retryable 5xx.
 
     Raises:
-        SourceRetriesExhaustedError: every attempt was transient.
+        SourceRetriesExhaustedError: every attempt was transient, or the 429s outlasted
+            ``rate_limit_wait_s``.
     """
     last_problem = ""
     last_status: int | None = None
     last_exc: httpx.TransportError | None = None
-    for attempt in range(1, policy.max_attempts + 1):
+    attempt = 0
+    limited_s = 0.0
+    while True:
+        if pacer is not None:
+            pacer.before_request()
         try:
             response = send()
         except httpx.TransportError as exc:  # timeouts, connection refused/reset, ...
+            attempt += 1
             last_status = None
             last_exc = exc
             last_problem = type(exc).__name__
             delay = policy.backoff_delay(attempt)
         else:
-            if response.status_code == RATE_LIMITED_STATUS:
-                last_status, last_exc = response.status_code, None
-                last_problem = "HTTP 429 rate limited"
-                delay = policy.rate_limit_delay(response.headers.get("Retry-After"), attempt)
-            elif response.status_code in RETRYABLE_STATUSES:
-                last_status, last_exc = response.status_code, None
-                last_problem = f"HTTP {response.status_code}"
-                delay = policy.backoff_delay(attempt)
-            else:
+            limited = response.status_code == RATE_LIMITED_STATUS
+            if pacer is not None:
+                pacer.on_response(limited)
+            if limited:  # "later": no attempt used, the time waited is what counts
+                delay = policy.rate_limit_delay(response.headers.get("Retry-After"), attempt + 1)
+                if limited_s + delay > policy.rate_limit_wait_s:
+                    raise SourceRetriesExhaustedError(
+                        f"rate limited (HTTP 429) for {limited_s:.0f} s, longer than the "
+                        f"{policy.rate_limit_wait_s:.0f} s a request waits "
+                        "(ORDERS_SYNC_RATE_LIMIT_WAIT)",
+                        context=context,
+                        attempts=attempt + 1,
+                        last_status=RATE_LIMITED_STATUS,
+                    )
+                limited_s += delay
+                logger.info(
+                    "CRM rate limit (HTTP 429) [%s]; sending again in %.2fs",
+                    context.describe(),
+                    delay,
+                )
+                policy.sleep(delay)
+                continue
+            if response.status_code not in RETRYABLE_STATUSES:
                 return response
-        if attempt == policy.max_attempts:
+            attempt += 1
+            last_status, last_exc = response.status_code, None
+            last_problem = f"HTTP {response.status_code}"
+            delay = policy.backoff_delay(attempt)
+        if attempt >= policy.max_attempts:
             break
         logger.warning(
             "CRM request failed transiently (%s) [%s]; attempt %d of %d, retrying in %.2fs",

@@ -127,9 +127,9 @@ class Source:
             ``<prefix>_TOKEN`` and ``<prefix>_MAX_RPS`` (``TD_API``).
         connection_id: its Airflow connection (``td_crm``): host → base URL, password →
             token.
-        client: builds its client: ``client(base_url, token, timeout_s=..., max_attempts=...,
-            backoff_base_s=..., retry_after_cap_s=...)`` (the fields of
-            :class:`orders_sync.config.HttpOptions`).
+        client: builds its client: ``client(base_url, token, max_rps=..., timeout_s=...,
+            max_attempts=..., ...)`` (``max_rps`` the run's request budget, ``None``: found;
+            the rest the fields of :class:`orders_sync.config.HttpOptions`).
         parts: its streams, in the order a window runs them; the first failing makes the
             window ``failed``, a later one ``partial``.
         part_flags: whether the standalone command offers ``--<part>-only`` for its parts.

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,6 +100,14 @@ class FaultPlan:
         self._transient_status = 503
         self._store_failures: list[StoreFailure] = []
         self._malformed: list[MalformedRows] = []
+        self._buckets: dict[str, _TokenBucket] = {}
+        self.admitted: dict[str, list[float]] = {}
+        """Per API (``td``, ``uc``), the monotonic time of every request let through while a
+        request limit is on (tests count them per second)."""
+        self.limited = 0
+        """How many requests a request limit answered with 429."""
+        self.seen: dict[str, list[float]] = {}
+        """Per API, the monotonic time of every request sent while a limit is on."""
 
     # -------------------------------------------------------------- configuring
 
@@ -125,6 +135,37 @@ class FaultPlan:
         with self._lock:
             self._rate_limited = count
             self._retry_after_s = retry_after_s
+
+    def limit_requests(self, api: str, rps: float | None, *, burst: int | None = None) -> None:
+        """Enforce ``rps`` requests a second on ``api`` (``td`` or ``uc``), as a CRM does: a
+        token bucket of ``burst`` tokens (default ``max(1, rps)``); a request beyond it gets
+        429 with ``Retry-After`` (whole seconds until a token). ``None`` lifts the limit."""
+        if api not in ("td", "uc"):
+            raise ValueError("api must be td or uc")
+        with self._lock:
+            if rps is None:
+                self._buckets.pop(api, None)
+            else:
+                if rps <= 0:
+                    raise ValueError("rps must be positive")
+                self._buckets[api] = _TokenBucket(rps, burst or max(1, int(rps)))
+                self.admitted.setdefault(api, [])
+
+    def take_request(self, api: str) -> int | None:
+        """A request to ``api`` under its limit: ``None`` when admitted, else the seconds of
+        its ``Retry-After``."""
+        with self._lock:
+            bucket = self._buckets.get(api)
+            if bucket is None:
+                return None
+            now = time.monotonic()
+            self.seen.setdefault(api, []).append(now)
+            wait = bucket.take(now)
+            if wait is None:
+                self.admitted[api].append(now)
+                return None
+            self.limited += 1
+            return max(1, math.ceil(wait))
 
     def transient_errors(self, count: int, *, status: int = 503) -> None:
         """Answer the next ``count`` API requests with ``status`` (a 5xx)."""
@@ -192,6 +233,10 @@ class FaultPlan:
             self._transient = 0
             self._store_failures.clear()
             self._malformed.clear()
+            self._buckets.clear()
+            self.admitted.clear()
+            self.seen.clear()
+            self.limited = 0
 
     # -------------------------------------------------------------- consulted per request
 
@@ -251,7 +296,10 @@ class FaultPlan:
         Raises:
             ValueError: the spec is malformed.
         """
-        known = {"latency_s", "latency_ms", "rate_limit", "transient", "fail_store", "malformed"}
+        known = {
+            "latency_s", "latency_ms", "rate_limit", "transient", "fail_store", "malformed",
+            "limit_requests",
+        }  # fmt: skip
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
@@ -264,6 +312,16 @@ class FaultPlan:
             self.rate_limit(
                 int(item.get("count", 1)), retry_after_s=int(item.get("retry_after_s", 1))
             )
+        if "limit_requests" in spec:  # {"td": {"rps": 3, "burst": 3}, "uc": null}
+            for api, limit in _mapping(spec["limit_requests"], "limit_requests").items():
+                if limit is None:
+                    self.limit_requests(str(api), None)
+                else:
+                    item = _mapping(limit, f"limit_requests.{api}")
+                    burst = item.get("burst")
+                    self.limit_requests(
+                        str(api), float(item["rps"]), burst=int(burst) if burst else None
+                    )
         if "transient" in spec:
             item = _mapping(spec["transient"], "transient")
             self.transient_errors(int(item.get("count", 1)), status=int(item.get("status", 503)))
@@ -317,3 +375,23 @@ def _opt_date(item: Mapping[str, Any], key: str) -> dt.date | None:
     if not isinstance(value, str):
         raise ValueError(f"{key} must be a 'YYYY-MM-DD' string")
     return dt.date.fromisoformat(value)
+
+
+class _TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.stamp: float | None = None
+
+    def take(self, now: float) -> float | None:
+        """Take a token: ``None``, or the seconds until one is there."""
+        if self.stamp is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.rate

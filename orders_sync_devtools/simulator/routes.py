@@ -108,6 +108,9 @@ class ContractApi:
         else:
             return error(404, f"no such endpoint: {path}")
 
+        limited = self.faults.take_request("uc" if path == GST_PATH else "td")
+        if limited is not None:
+            return error(429, "rate limit exceeded", {"Retry-After": str(limited)})
         retry_after = self.faults.take_rate_limit()
         if retry_after is not None:
             return error(429, "rate limit exceeded", {"Retry-After": str(retry_after)})

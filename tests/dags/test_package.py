@@ -106,7 +106,7 @@ def test_the_wheel_holds_the_library_and_nothing_of_development(wheel: Path) -> 
         for req in map(Requirement, requires)
         if req.marker is not None and req.marker.evaluate({"extra": "airflow"})
     }
-    assert ">=3.2" in str(extras["apache-airflow"].specifier), requires  # the oldest tested
+    assert ">=3.3" in str(extras["apache-airflow"].specifier), requires  # the oldest tested
     assert "apache-airflow-providers-postgres" in extras, requires
     assert "orders-sync = orders_sync.console:main" in entry_points
     assert "orders_sync = orders_sync.airflow_support.plugin:OrdersSyncPlugin" in entry_points

@@ -91,10 +91,10 @@ def test_other_statuses_are_returned_at_once_never_retried(status: int) -> None:
     ("outcome", "last_status", "problem"),
     [
         (response(500), 500, "HTTP 500"),
-        (response(429), 429, "429"),
+        (response(503), 503, "HTTP 503"),
         (failure(httpx.ConnectError), None, "ConnectError"),
     ],
-    ids=["permanent-500", "endless-429", "unreachable"],
+    ids=["permanent-500", "permanent-503", "unreachable"],
 )
 def test_gives_up_after_max_attempts(
     outcome: Outcome, last_status: int | None, problem: str
@@ -179,3 +179,33 @@ def test_retries_are_logged_with_context_at_warning(caplog: pytest.LogCaptureFix
         send_with_retry(send, policy([]), context=CTX)
     (record,) = caplog.records
     assert "HTTP 503" in record.getMessage() and "store A001" in record.getMessage()
+
+
+def test_429s_use_up_no_attempt() -> None:
+    # interfaces.md "Source rate limits": a 429 is "later", not a failure.
+    sleeps: list[float] = []
+    send, calls = scripted([response(429, **{"Retry-After": "1"})] * 6 + [response(200)])
+    answer = send_with_retry(send, policy(sleeps, attempts=2), context=CTX)
+    assert answer.status_code == 200
+    assert (len(calls), sleeps) == (7, [1.0] * 6)
+
+
+def test_a_5xx_after_429s_still_has_its_attempts() -> None:
+    sleeps: list[float] = []
+    outcomes = [response(429, **{"Retry-After": "1"})] * 3 + [response(503), response(200)]
+    send, calls = scripted(outcomes)
+    assert send_with_retry(send, policy(sleeps, attempts=2), context=CTX).status_code == 200
+    assert len(calls) == 5
+
+
+def test_endless_429s_give_up_after_the_time_ceiling_not_a_count() -> None:
+    sleeps: list[float] = []
+    send, calls = scripted([response(429, **{"Retry-After": "5"})] * 100)
+    bounded = RetryPolicy(max_attempts=2, retry_after_cap_s=5.0, rate_limit_wait_s=22.0,
+                          sleep=sleeps.append)  # fmt: skip
+    with pytest.raises(SourceRetriesExhaustedError) as caught:
+        send_with_retry(send, bounded, context=CTX)
+    assert sleeps == [5.0] * 4 and len(calls) == 5  # 20 s waited; a fifth wait would pass 22
+    assert caught.value.last_status == 429
+    assert "rate limited (HTTP 429) for 20 s" in str(caught.value)
+    assert "ORDERS_SYNC_RATE_LIMIT_WAIT" in str(caught.value)
