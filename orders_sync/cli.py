@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
+import sqlalchemy as sa
+
 from orders_sync.config import Settings, get_settings, override_settings
 from orders_sync.domain import MAX_ENV_CHARS
 from orders_sync.exceptions import ConfigurationError, DatabaseLost, UsageError
@@ -212,6 +214,34 @@ def configure_logging(
     return chosen
 
 
+_PRIVILEGE = "42501"
+_UNDEFINED = ("42P01", "42883", "3F000")  # table, function, schema
+
+
+def describe_database_error(exc: sa.exc.DBAPIError) -> tuple[str, int]:
+    """One sentence for a database error a user can cause, and its exit status: a missing
+    privilege or table is configuration (2), anything else a failure (1). The statement and
+    its parameters are never part of it (``ORDERS_SYNC_DEBUG=1`` prints the traceback)."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or " ".join(str(orig or exc).split())
+    state = getattr(orig, "sqlstate", None)
+    if state == _PRIVILEGE:
+        return (
+            f"the orders database refused: {primary}; the role needs the grants of the "
+            "README, 'Preparing the database' (scripts/orders_sync_check.sh lists what is "
+            "missing).",
+            EXIT_USAGE,
+        )
+    if state in _UNDEFINED:
+        return (
+            f"the orders database lacks part of the orders_sync schema ({primary}): run the "
+            "migrations (orders-sync db upgrade, or alembic upgrade head).",
+            EXIT_USAGE,
+        )
+    return f"the orders database failed: {type(orig or exc).__name__}: {primary}", EXIT_FAILED
+
+
 def run_main(fn: Callable[[], int]) -> int:
     """Call a command's body and turn what escapes it into an exit status.
 
@@ -237,6 +267,12 @@ def run_main(fn: Callable[[], int]) -> int:
     except DatabaseLost as exc:  # mid-run: the run started, it could not finish
         print(error_line(exc), file=sys.stderr)
         return EXIT_FAILED
+    except sa.exc.DBAPIError as exc:  # one line: the server's sentence, never the SQL
+        message, status = describe_database_error(exc)
+        if os.environ.get(DEBUG_VARIABLE, "").strip() == "1":
+            traceback.print_exc(file=sys.stderr)
+        print(error_line(message), file=sys.stderr)
+        return status
     except KeyboardInterrupt:
         print(error_line("interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -23,13 +23,29 @@ _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
 
+def _shown(raw: str) -> str:
+    """What of a URL may be shown: its scheme and user name, never anything after them (a
+    password that is not URL-encoded could be anywhere in the rest)."""
+    scheme, _, rest = raw.partition("://")
+    user = rest.split("@", 1)[0].split(":", 1)[0] if "@" in rest else ""
+    return f"{scheme}://{user + '@' if user else ''}..."
+
+
 def normalize_url(raw: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` URLs and use the psycopg 3 driver."""
+    """Accept ``postgresql://`` and ``postgres://`` URLs and use the psycopg 3 driver.
+
+    Raises:
+        ConfigurationError: the URL does not parse (its password, host and options are never
+            echoed: a password with ``@`` or ``:`` must be URL-encoded).
+    """
     try:
         url = make_url(raw)
-    except sa.exc.ArgumentError as exc:
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (sa.exc.ArgumentError, ValueError) as exc:
         raise ConfigurationError(
-            f"ORDERS_SYNC_DATABASE_URL is not a valid database URL: {exc}"
+            f"ORDERS_SYNC_DATABASE_URL ({_shown(raw)}) is not a valid database URL: check its "
+            "form, postgresql://user:password@host:port/database, and URL-encode a password "
+            "holding @, : or /."
         ) from exc
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
@@ -69,12 +85,16 @@ def get_engine(settings: Settings | None = None) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
+            # Our defaults for what the URL leaves unset: its own options (application_name,
+            # connect_timeout, sslmode, options, ...) are honoured as given.
+            given = make_url(url).query
+            defaults = {"connect_timeout": 10, "application_name": "orders_sync"}
             engine = sa.create_engine(
                 url,
                 pool_pre_ping=True,
                 pool_size=10,
                 max_overflow=20,
-                connect_args={"connect_timeout": 10, "application_name": "orders_sync"},
+                connect_args={k: v for k, v in defaults.items() if k not in given},
             )
             _engines[url] = engine
     return engine

@@ -48,6 +48,28 @@ def current_revision(conn: sa.Connection) -> str | None:
     return str(found) if found is not None else None
 
 
+MIGRATE_COMMAND = "run the migrations (orders-sync db upgrade, or alembic upgrade head)"
+
+
+def require_current(conn: sa.Connection) -> None:
+    """Refuse a database whose schema is not this version's (before anything is written).
+
+    Raises:
+        ConfigurationError: not migrated, or at another revision — naming the command.
+    """
+    current = current_revision(conn)
+    head = head_revision()
+    if current is None:
+        raise ConfigurationError(
+            f"the orders database has no orders_sync schema: {MIGRATE_COMMAND}."
+        )
+    if current != head:
+        raise ConfigurationError(
+            f"the orders database is at schema revision {current}, this version of orders_sync "
+            f"needs {head}: {MIGRATE_COMMAND}."
+        )
+
+
 @contextlib.contextmanager
 def _one_line_errors(what: str) -> Iterator[None]:
     try:

@@ -27,12 +27,14 @@ from orders_sync.cli import (
     add_common_arguments,
     command_settings,
     configure_logging,
+    describe_database_error,
     parse_date,
     resolve_env,
     run_main,
 )
 from orders_sync.config import Settings, get_settings, today_in
 from orders_sync.db.engine import check_connection, get_engine
+from orders_sync.db.migrate import require_current
 from orders_sync.db.repositories import stores as store_master
 from orders_sync.db.repositories.pipelines import resolve_pipeline_ids
 from orders_sync.domain import (
@@ -172,6 +174,7 @@ def validate(
     check_connection(engine)
     try:
         with engine.connect() as conn:
+            require_current(conn)
             pipeline_id = resolve_pipeline_ids(conn, [code])[code]
             rows = store_master.select_runnable_stores(
                 conn, sync_groups=[group], store_code=store_code
@@ -185,11 +188,8 @@ def validate(
         raise DatabaseUnavailableError(
             f"the orders database stopped answering: {describe_failure('database', exc)}"
         ) from exc
-    except sa.exc.ProgrammingError as exc:
-        raise ConfigurationError(
-            "the orders database has no orders_sync schema; run `alembic upgrade head` "
-            f"first ({describe_failure('database', exc)})."
-        ) from exc
+    except sa.exc.ProgrammingError as exc:  # a privilege or a table: the server's sentence
+        raise ConfigurationError(describe_database_error(exc)[0]) from exc
     if rows:
         require_sources(settings, [code])
     return StandaloneRun(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from orders_sync.config import Settings
+from orders_sync.db.migrate import require_current
 from orders_sync.db.repositories import stores
 from orders_sync.db.repositories.log_facts import load_log_facts
 from orders_sync.db.repositories.pipelines import source_pipelines
@@ -34,8 +35,10 @@ def select_stores(
 
     Raises:
         UsageError: ``--store-code`` names no runnable store of the selected group.
-        ConfigurationError: no store at all is selected (and ``require_any``).
+        ConfigurationError: the schema is not this version's, or no store at all is selected
+            (and ``require_any``).
     """
+    require_current(conn)
     groups = registry.groups_of(options.sync_group)
     rows = stores.select_runnable_stores(conn, sync_groups=groups, store_code=options.store_code)
     if options.store_code is not None and not rows:

@@ -24,7 +24,7 @@ SOURCE_NOW = dt.datetime(2026, 1, 20, 12, 0, tzinfo=IST)
 """The simulator's frozen clock for those runs: noon of ``TODAY`` in the pipeline timezone."""
 
 
-KEPT_TABLES = ("pipelines", "alembic_version")
+KEPT_TABLES = ("pipelines", "orders_sync_alembic_version")
 """Tables the migrations fill; every other table is emptied before each test."""
 _module_counter = itertools.count()
 

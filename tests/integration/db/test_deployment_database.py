@@ -156,3 +156,30 @@ def test_a_run_as_the_role_syncs_the_company_stores(
         ).fetchall()
         summaries = conn.execute("SELECT overall_status FROM crm.pipeline_run_summaries").fetchall()
     assert statuses == [("success",)] and summaries == [("success",)]
+
+
+def _one_line(env: dict[str, str]) -> tuple[int, str]:
+    done = cli.run(["--dry-run"], env, wrapper=True)
+    lines = done.stderr_lines()
+    assert len(lines) == 1, done.stderr
+    assert "SELECT" not in lines[0] and "Traceback" not in lines[0]
+    return done.returncode, lines[0]
+
+
+def test_database_errors_a_user_can_cause_are_one_line_each(
+    provisioned: str, pg_server: embedded.EmbeddedServer, empty_db_url: str
+) -> None:
+    # not migrated
+    code, line = _one_line({"ORDERS_SYNC_DATABASE_URL": provisioned})
+    assert code == 2 and "no orders_sync schema" in line and "orders-sync db upgrade" in line
+    # a privilege withheld
+    upgrade(provisioned)
+    with psycopg.connect(pg_server.conninfo("dba_provisioned"), autocommit=True) as conn:
+        conn.execute(f"REVOKE SELECT ON crm.store_master FROM {ROLE}")
+    code, line = _one_line({"ORDERS_SYNC_DATABASE_URL": provisioned})
+    assert code == 2 and "permission denied for table store_master" in line, line
+    assert "Preparing the database" in line and PASSWORD not in line
+    # a password that is not URL-encoded
+    url = f"postgresql://orders:{PASSWORD}@x:y@127.0.0.1:5432/orders"
+    code, line = _one_line({"ORDERS_SYNC_DATABASE_URL": url})
+    assert code == 2 and "URL-encode" in line and PASSWORD not in line and "127.0.0.1" not in line
