@@ -139,6 +139,13 @@ CONFIG = dag_config_from_env()
             minimum=0,
             description="freshness: a store more days behind than this after the run is stale",
         ),
+        "time_budget_s": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="start no new window after this many seconds; the next run continues "
+            "(a huge backfill spread over several daily runs)",
+        ),
         "dry_run": Param(
             False, type="boolean", description="log the plan (every window and why); write nothing"
         ),

@@ -287,6 +287,12 @@ class Job:
         return sum(window.days for window in self.windows)
 
     @property
+    def daily_only(self) -> bool:
+        """Whether the job is only the daily freshness work (overlap and today), no backfill."""
+        daily = {WindowReason.OVERLAP, WindowReason.TODAY}
+        return all(set(window.reasons) <= daily for window in self.windows)
+
+    @property
     def work(self) -> int:
         """The job's planned work, for ordering and balancing: its days plus a constant for
         its fixed cost (lock, log rows, pipeline set-up), in days of fetching."""

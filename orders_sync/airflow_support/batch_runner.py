@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
@@ -45,7 +46,13 @@ SUPERVISOR_CHECK_S = 1.0
 
 
 def run_batch(
-    engine: sa.Engine, jobs: Sequence[Job], *, label: str, run_id: str, options: ProfilerOptions
+    engine: sa.Engine,
+    jobs: Sequence[Job],
+    *,
+    label: str,
+    run_id: str,
+    options: ProfilerOptions,
+    budget_ends: float | None = None,
 ) -> list[JobResult]:
     """Run ``jobs`` in order under the batch's deadline; one result per job, always.
 
@@ -53,6 +60,8 @@ def run_batch(
         label: the batch's label, for the log.
         run_id: the profiler run.
         options: the run's options (``env``, ``max_workers``: the run's slots).
+        budget_ends: when the run's time budget ends (``time.time()``): no window starts
+            after it, the one in flight finishes — no interruption, the next run continues.
     """
     settings = get_settings()
     # The run's request budget of each source, split over the run's slots (its max_workers
@@ -79,6 +88,7 @@ def run_batch(
             sum(len(job.windows) for job in jobs), settings.progress_interval_s, run_id
         ) as meter,
     ):
+        halt = _halt_at(stop, budget_ends)
         try:
             with deadline(seconds, stop):
                 for job in jobs:
@@ -93,7 +103,7 @@ def run_batch(
                                 job_pipeline(job, engine, settings),
                                 run_id=run_id,
                                 run_env=options.env,
-                                stop_event=stop,
+                                stop_event=halt,
                                 on_window=meter.on_window,
                             )
                         except Exception as exc:  # a bug: this store only
@@ -115,6 +125,20 @@ def run_batch(
     if stop.is_set():  # plans the stop left unfinished: not delivered, yet not failed
         results = mark_interrupted(results)
     return results
+
+
+def _halt_at(stop: threading.Event, budget_ends: float | None) -> threading.Event:
+    """``stop``, or an event set by ``stop`` or at ``budget_ends``, whichever comes first."""
+    if budget_ends is None:
+        return stop
+    halt = threading.Event()
+
+    def wait() -> None:
+        stop.wait(max(0.0, budget_ends - time.time()))
+        halt.set()
+
+    threading.Thread(target=wait, name="orders_sync-time-budget", daemon=True).start()
+    return halt
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ command line does.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,7 +112,13 @@ def start(
                 airflow_owner_prefix=f"{dag_id}/",
             )
     logger.info("profiler run %s started for DAG run %s", run_id, airflow_run_id)
-    return {"run_id": run_id, "options": options.to_dict(), "today": today.isoformat()}
+    budget = options.time_budget_s
+    return {
+        "run_id": run_id,
+        "options": options.to_dict(),
+        "today": today.isoformat(),
+        "budget_ends": time.time() + budget if budget is not None else None,
+    }
 
 
 def plan(start_info: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -199,7 +206,14 @@ def sync_store(
     engine = get_engine(settings)
     with engine.connect() as conn:
         jobs = [job_from_dict(j) for j in run_batches.load_batch(conn, run_id, int(batch["batch"]))]
-    results = run_batch(engine, jobs, label=str(batch["label"]), run_id=run_id, options=options)
+    results = run_batch(
+        engine,
+        jobs,
+        label=str(batch["label"]),
+        run_id=run_id,
+        options=options,
+        budget_ends=start_info.get("budget_ends"),
+    )
     ti.xcom_push(key=JOB_RESULTS_KEY, value=[job_result_to_dict(r) for r in results])
     skipped = [f"{r.store_code} {r.pipeline}" for r in results if r.skipped]
     if skipped:

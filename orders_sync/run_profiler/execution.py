@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from orders_sync.run_profiler.window_queue import WindowQueue, open_limit
 from orders_sync.runs import lifecycle
 from orders_sync.runs.results import JobResult, RunOutcome, WindowReport, without_result
 from orders_sync.runs.steps import JobSteps, finish_job, job_ended, job_steps, next_step
+from orders_sync.sources import registry
 from orders_sync.status.coverage import StoreStatus
 from orders_sync.status.load import read_statuses, stale
 
@@ -176,9 +178,11 @@ def _execute_run(
 ) -> list[JobResult]:
     """The run's jobs in this process's threads, or split over worker processes
     (:mod:`~orders_sync.run_profiler.shards`) when there are CPUs and workers for it."""
+    budget = options.time_budget_s
+    ends = time.monotonic() + budget if budget is not None else None  # one clock, every shard
     shards = shard_count(options.max_workers, os.cpu_count() or 1)
     if shards == 1 or len(jobs) < 2:
-        return _execute(engine, jobs, run_id, options, settings, stop_event, on_window)
+        return _execute(engine, jobs, run_id, options, settings, stop_event, on_window, ends)
 
     def execute(
         engine: sa.Engine,
@@ -188,7 +192,7 @@ def _execute_run(
         report: Callable[[WindowReport], None],
     ) -> list[JobResult]:
         shard_options = dataclasses.replace(options, max_workers=workers)
-        return _execute(engine, shard_jobs, run_id, shard_options, settings, stop, report)
+        return _execute(engine, shard_jobs, run_id, shard_options, settings, stop, report, ends)
 
     logger.info(
         "run %s: %d worker processes",
@@ -217,12 +221,32 @@ def _execute(
     settings: Settings,
     stop_event: threading.Event,
     on_window: Callable[[WindowReport], None] | None,
+    budget_ends: float | None = None,
 ) -> list[JobResult]:
     """Run the jobs' windows on ``max_workers`` threads, dealt by a :class:`WindowQueue`.
 
     Only this thread touches the queue; a job's steps are taken by one worker at a time.
+    Past ``budget_ends`` (``time.monotonic()``; the run's time budget) no new window is
+    dealt and the windows in flight finish; unlike a stop request, that is no interruption.
     """
-    queue = WindowQueue(jobs, limit=open_limit(options.max_workers, pool_connections(engine)))
+    halt = threading.Event()  # no new window: the budget is spent, or a stop was requested
+
+    def halted() -> bool:
+        if stop_event.is_set() or (budget_ends is not None and time.monotonic() >= budget_ends):
+            halt.set()
+        return halt.is_set()
+
+    # Requests bound the run when a source's request budget is set: daily freshness first.
+    budgeted = {
+        source.pipeline_code
+        for source in registry.sources()
+        if settings.endpoint(source.sync_group).max_rps
+    }
+    queue = WindowQueue(
+        jobs,
+        limit=open_limit(options.max_workers, pool_connections(engine)),
+        daily_first=any(job.pipeline.code in budgeted for job in jobs),
+    )
     steps: dict[int, JobSteps] = {}
     running: dict[futures.Future[JobResult | WindowReport], int] = {}
     results: list[JobResult] = []
@@ -231,7 +255,7 @@ def _execute(
     )
 
     def deal() -> None:
-        while len(running) < options.max_workers and not stop_event.is_set():
+        while len(running) < options.max_workers and not halted():
             index = queue.take()
             if index is None:
                 return
@@ -243,7 +267,7 @@ def _execute(
                     job_pipeline(job, engine, settings),
                     run_id=run_id,
                     run_env=options.env,
-                    stop_event=stop_event,
+                    stop_event=halt,
                 )
             running[pool.submit(_step, steps[index], queue.jobs[index], on_window)] = index
 
@@ -271,7 +295,7 @@ def _execute(
                 collect(done)
                 break
             deal()
-        if stop_event.is_set():  # jobs between windows end here, unlocked; the rest not run
+        if halted():  # jobs between windows end here, unlocked; the rest not run
             for index in queue.ready():
                 if index in steps:
                     results.append(finish_job(steps.pop(index)))

@@ -112,6 +112,14 @@ def build_parser(settings: Settings) -> CommandParser:
         "counted in the summary and named in alerts (default 1)",
     )
     parser.add_argument(
+        "--time-budget",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="start no new window after SECONDS (windows in flight finish); the next run "
+        "continues where this one stopped — a huge backfill spread over several runs",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan (each window and why it runs); write nothing",
@@ -140,6 +148,7 @@ def _main(argv: Sequence[str] | None) -> int:
         dry_run=args.dry_run,
         stuck_after=args.stuck_after,
         max_days_behind=args.max_days_behind,
+        time_budget_s=args.time_budget,
     )
     settings = command_settings()
     engine = get_engine(settings)

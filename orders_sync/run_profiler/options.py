@@ -34,6 +34,8 @@ class ProfilerOptions:
         dry_run: plan and print, write nothing.
         stuck_after: R, days failed in R distinct runs run last (0: the strict order).
         max_days_behind: a store more days behind than this at the end of a run is stale.
+        time_budget_s: after this many seconds no new window starts (windows in flight finish);
+            the next run continues where this one stopped (``None``: no budget).
 
     Raises:
         UsageError: any value that cannot be used (one sentence naming the flag).
@@ -50,6 +52,7 @@ class ProfilerOptions:
     dry_run: bool = False
     stuck_after: int = 2
     max_days_behind: int = 1
+    time_budget_s: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.env, str) or not self.env or len(self.env) > MAX_ENV_CHARS:
@@ -83,6 +86,15 @@ class ProfilerOptions:
             raise UsageError(
                 f"max_days_behind (--max-days-behind) must be a whole number of at least 0, "
                 f"got {self.max_days_behind!r}."
+            )
+        if self.time_budget_s is not None and (
+            isinstance(self.time_budget_s, bool)
+            or not isinstance(self.time_budget_s, int)
+            or self.time_budget_s < 1
+        ):
+            raise UsageError(
+                "time_budget_s (--time-budget) must be a whole number of seconds of at least 1, "
+                f"got {self.time_budget_s!r}."
             )
         if not isinstance(self.dry_run, bool):
             raise UsageError(f"dry_run (--dry-run) must be true or false, got {self.dry_run!r}.")

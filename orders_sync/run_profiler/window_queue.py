@@ -15,7 +15,10 @@ nothing before the run tells which one it is. So the executor deals *windows*:
   slow gets a worker first and is not the last one still running alone, and stores alike
   take turns;
 - a job opens when fewer than the limit are open, the longest first
-  (:func:`~orders_sync.domain.longest_first`).
+  (:func:`~orders_sync.domain.longest_first`) — except when requests, not workers, bound the
+  run (a source's request budget is set: ``daily_first``): then the stores with only daily
+  work (overlap and today) open and run first, and the backfills share what is left, so the
+  chain's daily freshness never waits behind a dozen new stores' two years.
 
 With every store's windows run by one worker at a time in order, "one job per store at a
 time" and "a store stops at its first failed or partial window" hold exactly as before;
@@ -56,10 +59,14 @@ class WindowQueue:
     windows run, stopped, skipped or crashed). A job is never handed out twice at once.
     """
 
-    def __init__(self, jobs: Sequence[Job], *, limit: int) -> None:
+    def __init__(self, jobs: Sequence[Job], *, limit: int, daily_first: bool = False) -> None:
         if limit < 1:
             raise ValueError(f"at least one job must be open at a time, got {limit}")
-        self.jobs: tuple[Job, ...] = tuple(longest_first(jobs))
+        ordered = longest_first(jobs)
+        if daily_first:  # stable: the daily-only jobs first, each part longest first
+            ordered.sort(key=lambda job: not job.daily_only)
+        self.jobs: tuple[Job, ...] = tuple(ordered)
+        self._daily_first = daily_first
         self.limit = limit
         self._waiting = deque(range(len(self.jobs)))
         self._ready: dict[int, int] = {}  # job index -> its turn (when it became ready)
@@ -90,7 +97,14 @@ class WindowQueue:
         if not self._ready:
             return None
         average = self._average_s_per_day()
-        index = max(self._ready, key=lambda i: (self.time_left(i, average), -self._ready[i]))
+        index = max(
+            self._ready,
+            key=lambda i: (
+                self._daily_first and self.jobs[i].daily_only,
+                self.time_left(i, average),
+                -self._ready[i],
+            ),
+        )
         del self._ready[index]
         return index
 

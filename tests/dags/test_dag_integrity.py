@@ -126,6 +126,7 @@ def test_param_defaults_match_the_command_line(dag: dict[str, Any]) -> None:
         "dry_run": False,
         "stuck_after": 2,  # interfaces.md "Stuck days": the CLI's --stuck-after default
         "max_days_behind": 1,
+        "time_budget_s": None,
     }
 
 

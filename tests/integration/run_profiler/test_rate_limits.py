@@ -64,3 +64,30 @@ def test_a_rate_limited_crm_fails_no_window(
         assert limited <= len(seen) * 0.5, (limited, len(seen))  # counted and bounded
     for store in stores:
         assert_matches_truth(engine, live_sim, store.store_code, "TD", start, real_today)
+
+
+def test_a_time_budget_stops_starting_windows_and_the_next_run_continues(
+    engine: sa.Engine, db_url: str, live_sim: SimulatorServer, real_today: dt.date
+) -> None:
+    start = real_today - dt.timedelta(days=60)
+    stores = [Store(f"A00{i}", "TD", start) for i in range(1, 4)]
+    seed_stores(engine, stores)
+    live_sim.faults.set_latency(0.3)
+    env = cli_env(db_url, live_sim)
+    args = ["--window-days", "5", "--max-workers", "2"]
+
+    first = cli.run([*args, "--time-budget", "2"], env, timeout_s=120)
+
+    assert first.returncode == 0, first.stderr  # a spent budget is no failure
+    (run,) = observe.profiler_summaries(engine)
+    assert run["overall_status"] == "success", run
+    entries = observe.log_entries(engine)
+    assert entries and {e.status for e in entries} == {"success"}  # in flight: finished
+    assert len(entries) < 3 * 13  # not every window ran
+    assert observe.running_rows(engine) == []
+
+    live_sim.faults.set_latency(0.0)
+    second = cli.run(args, env, timeout_s=120)
+    assert second.returncode == 0, second.stderr
+    for store in stores:
+        assert_matches_truth(engine, live_sim, store.store_code, "TD", start, real_today)

@@ -145,3 +145,25 @@ def test_every_window_runs_once_in_order_one_per_store_at_a_time(
     total = sum(map(sum, stores))
     longest = max(map(sum, stores))
     assert makespan >= max(total / workers, longest) - 1e-9
+
+
+def test_daily_first_runs_the_daily_only_stores_before_the_backfills() -> None:
+    import datetime as dt
+
+    from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason
+
+    day = dt.date(2026, 1, 1)
+
+    def job(code: str, windows: int, reason: WindowReason) -> Job:
+        planned = tuple(
+            PlannedWindow(day + dt.timedelta(days=i), day + dt.timedelta(days=i), (reason,))
+            for i in range(windows)
+        )
+        return Job(code, None, PipelineRef("td_orders_sync", 1), planned)
+
+    jobs = [job("BIG1", 30, WindowReason.MISSING), job("BIG2", 30, WindowReason.MISSING)]
+    jobs += [job(f"D{i}", 1, WindowReason.TODAY) for i in range(4)]
+    for daily_first, expected in ((False, {"BIG1", "BIG2"}), (True, {"D0", "D1"})):
+        queue = WindowQueue(jobs, limit=2, daily_first=daily_first)
+        first = {queue.jobs[i].store_code for i in (queue.take(), queue.take()) if i is not None}
+        assert first == expected
