@@ -170,6 +170,32 @@ def test_empty_plan_is_a_successful_run(
         engine.dispose()
 
 
+def test_a_rate_limited_crm_fails_no_window_of_a_dag_run(
+    sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
+) -> None:
+    # interfaces.md "Source rate limits": the budget (its share per batch), and the 429s of a
+    # CRM that allows only so many requests a second, are "later", never a failed window.
+    crm.faults.limit_requests("td", 4, burst=4)
+    crm.faults.limit_requests("uc", 4, burst=4)
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, [("A001", "TD", 40), ("A003", "TD", 40), ("U010", "UC", 40)], _today())
+        env = airflow_env(
+            sqlite_airflow_home, ORDERS_SYNC_DATABASE_URL=db_url, TD_API_MAX_RPS="4",
+            **crm_env(crm),
+        )  # fmt: skip
+        result = run_probe("run_dag_test.py", [json.dumps({"window_days": 10})], env)
+        assert result["state"] == "success", result
+        [run_id] = profiler_run_ids(engine)
+        assert {row["status"] for row in log_rows(engine, run_id)} == {"success"}
+        assert summary_row(engine, run_id)["overall_status"] == "success"
+        assert crm.faults.limited <= len(crm.faults.seen["td"]) * 0.05 + 1 + len(
+            crm.faults.seen["uc"]
+        )  # TD paced by its budget; UC's limit found from its 429s
+    finally:
+        engine.dispose()
+
+
 def test_unknown_store_fails_the_run_and_writes_nothing(
     sqlite_airflow_home: Path, db_url: str, crm: SimulatorServer
 ) -> None:
