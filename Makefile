@@ -35,6 +35,7 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check orders_sync orders_sync_devtools dags plugins tests benchmarks
 	$(BIN)/ruff format --check orders_sync orders_sync_devtools dags plugins tests benchmarks
+	$(BIN)/ruff check --preview --select AIR dags orders_sync
 	$(BIN)/mypy orders_sync
 
 lock: $(STAMP)

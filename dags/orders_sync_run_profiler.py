@@ -152,7 +152,7 @@ CONFIG = dag_config_from_env()
     },
 )
 def orders_sync_run_profiler() -> None:
-    @task(execution_timeout=dt.timedelta(minutes=10))
+    @task(execution_timeout=dt.timedelta(minutes=10), multiple_outputs=False)
     def start(params=None, dag_run=None, ti=None) -> dict:
         from orders_sync.airflow_support import tasks
 
@@ -184,6 +184,7 @@ def orders_sync_run_profiler() -> None:
         tasks.sync_store(batch, start_info, ti)
 
     @task(
+        multiple_outputs=False,
         trigger_rule=TriggerRule.ALL_DONE,
         execution_timeout=dt.timedelta(minutes=10),
         outlets=[AssetAlias(CHANGED_TABLES_ALIAS)],

@@ -26,18 +26,22 @@ def _ranges(status: StoreStatus) -> str:
     return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "") or "-"
 
 
+def _stuck(status: StoreStatus) -> str:
+    days = sum(len(s.days) for s in status.stuck)
+    since = min(s.since for s in status.stuck).date().isoformat()
+    return f"{days} day(s) since {since}, x{max(s.attempts for s in status.stuck)}"
+
+
 def _failure(status: StoreStatus) -> str:
     if not status.failing:
+        if status.stuck:  # covered days whose re-fetches keep failing: going stale, say so
+            return f"stale: re-fetches failing, {_stuck(status)}"
         return "-"
     latest = max(status.failing, key=lambda f: f.last_attempt_at)
     error = " ".join((latest.error_message or latest.status).split())
     if len(error) > MAX_ERROR_CHARS:
         error = error[: MAX_ERROR_CHARS - 3] + "..."
-    stuck = ""
-    if status.stuck:
-        days = sum(len(s.days) for s in status.stuck)
-        since = min(s.since for s in status.stuck).date().isoformat()
-        stuck = f" [stuck: {days} day(s) since {since}, x{max(s.attempts for s in status.stuck)}]"
+    stuck = f" [stuck: {_stuck(status)}]" if status.stuck else ""
     return f"{error} (x{latest.attempts}){stuck}"
 
 
@@ -60,10 +64,12 @@ def render_table(statuses: Sequence[StoreStatus], today: dt.date, timezone: str)
     failing = sum(1 for s in statuses if s.failing)
     behind = sum(1 for s in statuses if s.days_behind > 0)
     running = sum(1 for s in statuses if s.is_running)
+    stale = sum(1 for s in statuses if s.stuck and not s.failing)
     lines.append("")
     lines.append(
         f"{len(statuses)} store(s): {failing} failing, {behind} behind, {running} running, "
         f"{sum(s.missing_days for s in statuses)} missing day(s)"
+        + (f", {stale} stale (re-fetches of covered days failing)" if stale else "")
     )
     return "\n".join(lines)
 

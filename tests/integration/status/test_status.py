@@ -231,3 +231,26 @@ def test_stuck_days_are_reported_with_their_attempts_and_since(db_url: str) -> N
     assert strict.to_json()["stuck"] == []
     table = _status(db_url)
     assert "[stuck: 2 day(s) since 2026-11-20, x3]" in table.stdout
+
+
+def test_failing_re_fetches_of_covered_days_show_as_stale_in_the_table(db_url: str) -> None:
+    # The days were covered once; their overlap/settle re-fetches keep failing since: nothing
+    # is missing, nothing "failing" by the contract's rule — yet the data is going stale.
+    engine = get_engine(Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    today = _today()
+    start = today - dt.timedelta(days=10)
+    seed_stores(engine, [Store("A001", "TD", start)])
+    old = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
+    seed_log(engine, [LogRow("A001", start, today, created_at=old)], run_id="covered")
+    first = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
+    recent = (today - dt.timedelta(days=1), today)
+    for index in range(3):
+        at = first + dt.timedelta(days=index)
+        seed_log(engine, [LogRow("A001", *recent, "failed", created_at=at, error="orders: boom")],
+                 run_id=f"refetch-{index}")  # fmt: skip
+
+    [status] = load_statuses(engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
+    assert status.to_json()["failing"] == [] and status.to_json()["missing_days"] == 0
+    table = _status(db_url).stdout
+    assert "stale: re-fetches failing, 2 day(s) since 2026-11-20, x3" in table
+    assert "1 stale (re-fetches of covered days failing)" in table
