@@ -183,3 +183,20 @@ def test_database_errors_a_user_can_cause_are_one_line_each(
     url = f"postgresql://orders:{PASSWORD}@x:y@127.0.0.1:5432/orders"
     code, line = _one_line({"ORDERS_SYNC_DATABASE_URL": url})
     assert code == 2 and "URL-encode" in line and PASSWORD not in line and "127.0.0.1" not in line
+
+
+def test_url_options_are_honoured_and_ours_only_fill_the_gaps(db_url: str) -> None:
+    from orders_sync.config import Settings
+    from orders_sync.db.engine import get_engine
+
+    custom = sa.make_url(db_url).update_query_dict({"application_name": "company_sync"})
+    engine = get_engine(Settings(database_url=custom.render_as_string(hide_password=False)))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_setting('application_name')")).scalar() == (
+            "company_sync"
+        )
+    default = get_engine(Settings(database_url=db_url))
+    with default.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_setting('application_name')")).scalar() == (
+            "orders_sync"
+        )
