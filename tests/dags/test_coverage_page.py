@@ -44,6 +44,15 @@ def _seed(db_url: str) -> dt.date:
                 LogRow("U010", start, today - dt.timedelta(days=2), pipeline="uc_orders_sync"),
             ],
         )
+        # A001's re-fetches of its covered last two days fail in two runs since: stale
+        later = pendulum.now("UTC").add(minutes=5)
+        for index in range(2):
+            seed_log(
+                engine,
+                [LogRow("A001", today - dt.timedelta(days=1), today, "failed",
+                        created_at=later.add(minutes=index), error="orders: stale boom")],
+                run_id=f"refetch-{index}",
+            )  # fmt: skip
     finally:
         engine.dispose()
     return today
@@ -123,6 +132,11 @@ def test_a_logged_in_browser_sees_the_rows_the_error_and_the_grid(
             assert ERROR in (failing.first.get_attribute("title") or "")
             assert page.locator('tr[data-store="A001"] .cell[data-state="covered"]').count() == 21
             assert "3 store(s)" in page.locator("#meta").inner_text()
+            assert (
+                "1 stale (re-fetches of covered days failing)" in page.locator("#meta").inner_text()
+            )
+            stale = page.locator('tr[data-store="A001"] td.error')
+            assert stale.inner_text().startswith("stale: re-fetches failing, 2 day(s) since ")
             page.locator('th[data-key="store_code"]').click()  # sortable
             assert rows.first.get_attribute("data-store") in ("U010", "A001")
             shot = Path(os.environ.get("ORDERS_SYNC_SCREENSHOT", tmp_path / "coverage.png"))
