@@ -20,17 +20,21 @@ install: $(STAMP)
 run: $(STAMP)
 	ORDERS_SYNC_SOURCES=$${ORDERS_SYNC_SOURCES:-simulator} $(BIN)/python -m orders_sync_devtools.demo
 
-# The tests need two Debian packages: chromium for the browser test (Playwright's own
-# download is not used) and redis-server as the CeleryExecutor test's broker.
+# The tests need three Debian packages: chromium for the browser test (Playwright's own
+# download is not used), redis-server as the CeleryExecutor test's broker, and postgresql-15
+# for the integration tests' second PostgreSQL major.
 # As root (this machine, CI here) or through sudo (a GitHub runner).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 \
+	  && test -x /usr/lib/postgresql/15/bin/initdb || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  $(SUDO) apt-get install -y -qq chromium redis-server >/dev/null; }
+	  $(SUDO) apt-get install -y -qq chromium redis-server postgresql-15 >/dev/null; }
 
+# Everything on the embedded PostgreSQL 18, then the integration tests again on Debian's 15.
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m orders_sync_devtools.pg15 -- $(BIN)/python -m pytest -q tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check orders_sync orders_sync_devtools dags plugins tests benchmarks

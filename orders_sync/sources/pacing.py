@@ -8,8 +8,9 @@ One :class:`Pacer` per API and process, shared by every client and thread of the
   shards`) or by the DAG run's ``max_workers`` slots, each mapped task its share
   (:func:`set_share`). So a whole run stays within R. Two runs at once (a DAG run and a manual
   CLI run) each take their budget; the CRM's 429s then slow both down (below).
-- **found** (unset): unpaced until the first 429, then at what the CRM was seen to accept,
-  less a margin; raised again slowly while no 429 comes (AIMD: +2 % a second, x0.85 on a 429).
+- **found** (unset): unpaced until the first 429, then 15 % under what the CRM was seen to
+  accept; raised again while no 429 comes — quickly (+20 %/s) to 95 % of that limit, then
+  slowly (+1 %/s), probing; one decrease a second at most (AIMD with a remembered limit).
 
 Either way a 429 also lowers the pace (a budget that is too high, another client on the same
 token), never below :data:`MIN_RPS`; the request itself waits its ``Retry-After`` and is sent
@@ -26,9 +27,13 @@ from collections.abc import Callable
 MIN_RPS = 0.2
 """The slowest pace: a request every 5 s."""
 DECREASE = 0.85
-"""The pace after a 429, as a share of what the CRM was seen to accept."""
-INCREASE_PER_S = 0.02
-"""How fast the pace climbs back while no 429 comes: +2 % a second."""
+"""The pace after a 429, as a share of what the CRM was seen to accept (the limit)."""
+RECOVER_PER_S = 0.2
+"""How fast the pace climbs back towards the limit last seen: +20 % a second ..."""
+NEAR_LIMIT = 0.95
+"""... up to this share of it; beyond, it probes slowly:"""
+INCREASE_PER_S = 0.01
+"""+1 % a second, while no 429 comes."""
 WINDOW_S = 2.0
 """The recent past the accepted rate is measured over."""
 
@@ -57,8 +62,10 @@ class Pacer:
         self._tokens = 1.0
         self._stamp = clock()
         self._changed = self._stamp
+        self._decreased = float("-inf")
         self._accepted: collections.deque[float] = collections.deque()
         self.rate_limited = 0
+        self.limit: float | None = None
 
     def before_request(self) -> None:
         """Wait until the pace lets one more request go (its slot is reserved at once, so
@@ -78,22 +85,33 @@ class Pacer:
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
     def on_response(self, rate_limited: bool) -> None:
-        """Learn from one answer: a 429 lowers the pace, a run of others raises it again."""
+        """Learn from one answer: a 429 lowers the pace (once a second at most: the requests
+        in flight together answer for one excess), others raise it again — quickly back to
+        just under the limit last seen, then slowly, probing (AIMD with a remembered limit)."""
         with self._lock:
             now = self._clock()
             while self._accepted and self._accepted[0] < now - WINDOW_S:
                 self._accepted.popleft()
             if rate_limited:
                 self.rate_limited += 1
-                seen = len(self._accepted) / WINDOW_S if self._accepted else None
+                if self.rate is not None and now - self._decreased < 1.0:
+                    return
+                span = min(WINDOW_S, max(now - self._accepted[0], 0.25)) if self._accepted else 0
+                seen = len(self._accepted) / span if span else None
                 current = self.rate if self.rate is not None else (seen or 1.0)
-                basis = min(current, seen) if seen else current
-                self.rate = max(MIN_RPS, basis * DECREASE)
-                self._changed = now
+                limit = min(current, seen) if seen else current
+                self.limit = limit
+                self.rate = max(MIN_RPS, limit * DECREASE)
+                self._changed = self._decreased = now
                 return
             self._accepted.append(now)
-            if self.rate is not None and now - self._changed >= 1.0:
-                raised = self.rate * (1 + INCREASE_PER_S * (now - self._changed))
+            elapsed = now - self._changed
+            if self.rate is not None and elapsed >= 1.0:
+                near = self.limit is not None and self.rate >= self.limit * NEAR_LIMIT
+                step = INCREASE_PER_S if near else RECOVER_PER_S
+                raised = self.rate * (1 + step * elapsed)
+                if self.limit is not None and not near:
+                    raised = min(raised, self.limit * NEAR_LIMIT)
                 self.rate = min(raised, self.ceiling) if self.ceiling else raised
                 self._changed = now
 

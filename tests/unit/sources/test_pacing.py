@@ -65,7 +65,17 @@ def test_429s_never_pace_below_the_floor() -> None:
     pacer = Pacer(1.0, clock=clock, sleep=clock.sleep)
     for _ in range(50):
         pacer.on_response(True)
+        clock.now += 1.0
     assert pacer.rate == MIN_RPS and pacer.rate_limited == 50
+
+
+def test_the_429s_of_one_burst_lower_the_pace_once() -> None:
+    # the requests in flight together answer for one excess: one decrease, not eight
+    clock = Clock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(8):
+        pacer.on_response(True)
+    assert pacer.rate == pytest.approx(10.0 * DECREASE) and pacer.rate_limited == 8
 
 
 def test_a_process_takes_its_share_of_the_budget() -> None:
