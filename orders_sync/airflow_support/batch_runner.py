@@ -38,7 +38,7 @@ from orders_sync.runs.results import JobResult, without_result
 from orders_sync.runs.resume import continued, resume
 from orders_sync.runs.steps import run_job
 from orders_sync.runs.stopping import mark_interrupted, stop_on_signals
-from orders_sync.sources import pacing
+from orders_sync.sources import pacing, registry
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,13 @@ def run_batch(
     seconds = batch_deadline_s(
         jobs, per_day_s=settings.timeout_per_day_s, ceiling_s=settings.task_timeout_s
     )
+    budgeted = {
+        source.pipeline_code
+        for source in registry.sources()
+        if settings.endpoint(source.sync_group).max_rps
+    }
+    if any(job.pipeline.code in budgeted for job in jobs):  # requests bound: daily work first
+        jobs = sorted(jobs, key=lambda job: not job.daily_only)
     with engine.connect() as conn:  # what earlier executions of this batch finished
         finished = sync_log.finished_windows_of_run(conn, run_id, [j.store_code for j in jobs])
     logger.info(

@@ -282,6 +282,11 @@ class FaultPlan:
                 "latency_s": self._latency_s,
                 "rate_limit": {"count": self._rate_limited, "retry_after_s": self._retry_after_s},
                 "transient": {"count": self._transient, "status": self._transient_status},
+                "limit_requests": {
+                    api: {"rps": bucket.rate, "burst": bucket.burst}
+                    for api, bucket in self._buckets.items()
+                },
+                "limited": self.limited,
                 "fail_store": [_jsonable(dataclasses.asdict(f)) for f in self._store_failures],
                 "malformed": [_jsonable(dataclasses.asdict(m)) for m in self._malformed],
             }

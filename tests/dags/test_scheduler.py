@@ -369,3 +369,32 @@ def test_asset_events_trigger_the_downstream_dag_and_a_failed_run_alerts_once(
             stack.api.set_paused(DOWNSTREAM, True)
             stack.api.request("DELETE", "/connections/orders_sync_alerts")
             engine.dispose()
+
+
+def test_a_rate_limited_crm_fails_no_window_of_the_mapped_tasks(
+    stack: RunningStack, db_url: str
+) -> None:
+    # interfaces.md "Source rate limits", on the real scheduler: three mapped batches at once
+    # against CRMs allowing 6 requests a second each; every 429 is "later", never a failure.
+    today = _today()
+    engine = sa.create_engine(db_url)
+    try:
+        seed_stores(engine, STORES, today)
+        _simulator(
+            stack,
+            "faults",
+            {"limit_requests": {"td": {"rps": 6, "burst": 6}, "uc": {"rps": 6, "burst": 6}}},
+        )
+        run, tis = _run(stack, {"max_workers": 3, "window_days": 60})
+        assert run["state"] == "success", _states(tis)
+        batches = [ti for ti in tis if ti["task_id"] == "sync_store"]
+        assert len(batches) >= 2 and {ti["state"] for ti in batches} == {"success"}
+        [run_id] = profiler_run_ids(engine)
+        rows = _log(engine, run_id)
+        assert rows and {row["status"] for row in rows} == {"success"}
+        assert summary_row(engine, run_id)["overall_status"] == "success"
+        stats = httpx.get(f"{stack.simulator_url}/_sim/stats", timeout=10).json()
+        assert stats["faults"]["limited"] > 0  # the limit was met, and found
+    finally:
+        _simulator(stack, "reset", {})
+        engine.dispose()
