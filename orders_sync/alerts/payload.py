@@ -16,7 +16,7 @@ from orders_sync.status.coverage import StoreStatus
 MAX_TEXT_ITEMS = 3
 
 
-def _failure(window: sync_log.FailedWindow) -> dict[str, Any]:
+def _failure(window: sync_log.LoggedWindow) -> dict[str, Any]:
     return {
         "store_code": window.store_code,
         "pipeline": window.pipeline,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from orders_sync.db.repositories.sync_log import FinishedWindow
+from orders_sync.db.repositories.sync_log import LoggedWindow
 from orders_sync.domain import Job, Status
 from orders_sync.runs.results import JobResult, WindowReport
 
@@ -39,7 +39,7 @@ class Resumption:
     finished: JobResult | None
 
 
-def _report(window: FinishedWindow) -> WindowReport:
+def _report(window: LoggedWindow) -> WindowReport:
     return WindowReport(
         store_code=window.store_code,
         pipeline=window.pipeline,
@@ -55,7 +55,7 @@ def _report(window: FinishedWindow) -> WindowReport:
     )
 
 
-def resume(job: Job, finished: Iterable[FinishedWindow]) -> Resumption:
+def resume(job: Job, finished: Iterable[LoggedWindow]) -> Resumption:
     """Where ``job`` stands, given the windows this run already finished.
 
     Args:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -145,8 +146,8 @@ def status_counts_for_run(conn: sa.Connection, run_id: str) -> dict[tuple[str, s
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class FinishedWindow:
-    """A window of a run that its source ended (no close reason), as its row says."""
+class LoggedWindow:
+    """A window of a run that ended, as its row says."""
 
     pipeline: str
     store_code: str
@@ -155,33 +156,34 @@ class FinishedWindow:
     status: str
     error_message: str | None
     reasons: tuple[WindowReason, ...]
-    rows_fetched: int
-    rows_inserted: int
-    rows_updated: int
-    duration_ms: int
+    rows_fetched: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    duration_ms: int = 0
 
 
-def finished_windows_of_run(
-    conn: sa.Connection, run_id: str, store_codes: Sequence[str]
-) -> list[FinishedWindow]:
-    """The windows of ``run_id`` for these stores that ended ``success``, ``failed`` or
-    ``partial`` by their source (a window the lifecycle closed, or still ``running``, is
-    left out: it is not finished)."""
-    rows = conn.execute(
-        sa.text(
-            """
-            SELECT p.code, l.store_code, l.from_date, l.to_date, l.status, l.error_message,
-                   l.window_reason, COALESCE(l.rows_fetched, 0), COALESCE(l.rows_inserted, 0),
-                   COALESCE(l.rows_updated, 0), COALESCE(l.duration_ms, 0)
-            FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
-            WHERE l.run_id = :run_id AND l.store_code = ANY(:stores)
-              AND l.status IN ('success', 'failed', 'partial') AND l.close_reason IS NULL
-            """
-        ),
-        {"run_id": run_id, "stores": list(store_codes)},
-    ).all()
+def reasons_column(reasons: Sequence[str]) -> str | None:
+    """``window_reason`` as stored: the reasons comma-separated (``None`` for none)."""
+    return ",".join(reasons) or None
+
+
+def reasons_of(column: str | None) -> tuple[WindowReason, ...]:
+    """The reasons stored in ``window_reason`` (unknown ones left out)."""
+    known = set(WindowReason)
+    return tuple(WindowReason(r) for r in (column or "").split(",") if r in known)
+
+
+_LOGGED_COLUMNS = """
+    p.code, l.store_code, l.from_date, l.to_date, l.status, l.error_message, l.window_reason,
+    COALESCE(l.rows_fetched, 0), COALESCE(l.rows_inserted, 0), COALESCE(l.rows_updated, 0),
+    COALESCE(l.duration_ms, 0)
+    FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+"""
+
+
+def _logged(rows: Sequence[Any]) -> list[LoggedWindow]:
     return [
-        FinishedWindow(
+        LoggedWindow(
             pipeline=str(code),
             store_code=str(store),
             from_date=first,
@@ -198,56 +200,38 @@ def finished_windows_of_run(
     ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FailedWindow:
-    """A window of a run that ended ``failed`` or ``partial``."""
-
-    store_code: str
-    pipeline: str
-    from_date: dt.date
-    to_date: dt.date
-    status: str
-    error_message: str | None
-    reasons: tuple[WindowReason, ...]
-
-
-def reasons_column(reasons: Sequence[str]) -> str | None:
-    """``window_reason`` as stored: the reasons comma-separated (``None`` for none)."""
-    return ",".join(reasons) or None
-
-
-def reasons_of(column: str | None) -> tuple[WindowReason, ...]:
-    """The reasons stored in ``window_reason`` (unknown ones left out)."""
-    known = set(WindowReason)
-    return tuple(WindowReason(r) for r in (column or "").split(",") if r in known)
+def finished_windows_of_run(
+    conn: sa.Connection, run_id: str, store_codes: Sequence[str]
+) -> list[LoggedWindow]:
+    """The windows of ``run_id`` for these stores that ended ``success``, ``failed`` or
+    ``partial`` by their source (a window the lifecycle closed, or still ``running``, is
+    left out: it is not finished)."""
+    rows = conn.execute(
+        sa.text(
+            f"""
+            SELECT {_LOGGED_COLUMNS}
+            WHERE l.run_id = :run_id AND l.store_code = ANY(:stores)
+              AND l.status IN ('success', 'failed', 'partial') AND l.close_reason IS NULL
+            """
+        ),
+        {"run_id": run_id, "stores": list(store_codes)},
+    ).all()
+    return _logged(rows)
 
 
-def failed_windows_for_run(conn: sa.Connection, run_id: str) -> list[FailedWindow]:
+def failed_windows_for_run(conn: sa.Connection, run_id: str) -> list[LoggedWindow]:
     """The run's ``failed``/``partial`` windows, by store, pipeline and date."""
     rows = conn.execute(
         sa.text(
-            """
-            SELECT l.store_code, p.code, l.from_date, l.to_date, l.status, l.error_message,
-                   l.window_reason
-            FROM orders_sync_log l JOIN pipelines p ON p.id = l.pipeline_id
+            f"""
+            SELECT {_LOGGED_COLUMNS}
             WHERE l.run_id = :run_id AND l.status IN ('failed', 'partial')
             ORDER BY l.store_code, p.code, l.from_date, l.id
             """
         ),
         {"run_id": run_id},
     ).all()
-    return [
-        FailedWindow(
-            store_code=str(store),
-            pipeline=str(code),
-            from_date=first,
-            to_date=last,
-            status=str(status),
-            error_message=error,
-            reasons=reasons_of(reasons),
-        )
-        for store, code, first, last, status, error, reasons in rows
-    ]
+    return _logged(rows)
 
 
 def stores_of_run(conn: sa.Connection, run_id: str) -> int:

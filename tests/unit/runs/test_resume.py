@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from orders_sync.db.repositories.sync_log import FinishedWindow
+from orders_sync.db.repositories.sync_log import LoggedWindow
 from orders_sync.domain import Job, PipelineRef, PlannedWindow, WindowReason
 from orders_sync.runs.results import JobResult
 from orders_sync.runs.resume import continued, resume
@@ -21,9 +21,9 @@ WINDOWS = tuple(
 JOB = Job("A001", "CC1", PipelineRef("td_orders_sync", 1), WINDOWS)
 
 
-def _finished(index: int, status: str, store: str = "A001") -> FinishedWindow:
+def _finished(index: int, status: str, store: str = "A001") -> LoggedWindow:
     window = WINDOWS[index]
-    return FinishedWindow(
+    return LoggedWindow(
         "td_orders_sync", store, window.from_date, window.to_date, status,
         None if status == "success" else "orders: boom", (WindowReason.MISSING,), 5, 5, 0, 120,
     )  # fmt: skip
@@ -41,7 +41,7 @@ CASES = {
 
 
 @pytest.mark.parametrize(("finished", "done", "status"), CASES.values(), ids=CASES.keys())
-def test_resume(finished: list[FinishedWindow], done: int, status: str | None) -> None:
+def test_resume(finished: list[LoggedWindow], done: int, status: str | None) -> None:
     resumption = resume(JOB, finished)
     assert len(resumption.done) == done
     if status is None:
