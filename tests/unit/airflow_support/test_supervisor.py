@@ -67,5 +67,6 @@ def test_a_task_whose_supervisor_died_stops(tmp_path: Path) -> None:
         assert _wait_for(out, "stopped").splitlines()[-1] == "stopped"
     finally:
         supervisor.kill()
+        supervisor.stdout.close()
         with contextlib.suppress(ProcessLookupError):
             os.kill(task_pid, signal.SIGKILL)
