@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 import psycopg
 import sqlalchemy as sa
 
+from orders_sync.config import get_settings
 from orders_sync.db.engine import database_lost, is_disconnect, wait_for_database
 
 STORE_NAMESPACE = "orders_sync:store:"
@@ -65,7 +66,7 @@ class HeldLock:
         self._with_shared = tuple(with_shared)
         self._conn: sa.Connection | None = None
         self.retaken = False
-        self.acquired = self._try()
+        self.acquired = self._try_waiting(get_settings().database_wait_s)
 
     def __bool__(self) -> bool:
         return self.acquired
@@ -81,6 +82,25 @@ class HeldLock:
         )
         self._conn.commit()
         return acquired
+
+    def _try_waiting(self, database_wait_s: float) -> bool:
+        """:meth:`_try`, waiting up to ``database_wait_s`` for a database that went away.
+
+        Raises:
+            DatabaseLost: the database did not answer again in time.
+        """
+        try:
+            return self._try()
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            self._discard()
+            if not is_disconnect(exc):
+                raise
+            if not wait_for_database(self._engine, database_wait_s):
+                raise database_lost(
+                    self._engine,
+                    f"the lock could not be taken within {database_wait_s:.0f} s",
+                ) from exc
+            return self._try()
 
     def verify(self, database_wait_s: float = 0.0) -> bool:
         """Whether the lock is still held; if its connection died, take it again if free.
@@ -105,18 +125,7 @@ class HeldLock:
         if not held:
             self.release()
             self.retaken = True
-            try:
-                self.acquired = self._try()
-            except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
-                self._discard()
-                if not is_disconnect(exc):
-                    raise
-                if not wait_for_database(self._engine, database_wait_s):
-                    raise database_lost(
-                        self._engine,
-                        f"the store lock could not be taken again within {database_wait_s:.0f} s",
-                    ) from exc
-                self.acquired = self._try()
+            self.acquired = self._try_waiting(database_wait_s)
         return self.acquired
 
     def _discard(self) -> None:

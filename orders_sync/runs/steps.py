@@ -8,6 +8,7 @@ the profiler's executor takes the steps of many jobs on its worker threads inste
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -59,7 +60,18 @@ def job_steps(
     """
     if stop_event is not None and stop_event.is_set():
         return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
-    with open_pipeline() as pipeline, claim_store(engine, job.store_code, run_id) as claim:
+    with contextlib.ExitStack() as held:
+        try:
+            pipeline = held.enter_context(open_pipeline())
+            claim = held.enter_context(claim_store(engine, job.store_code, run_id))
+        except DatabaseLost as lost:  # the database went away as the job began, stayed away
+            return JobResult(
+                job.store_code,
+                job.pipeline.code,
+                not_run=len(job.windows),
+                crashed=str(lost),
+                reason=NotRun.DATABASE_UNAVAILABLE,
+            )
         if not claim.acquired:
             holder = f" ({claim.busy_with})" if claim.busy_with else ""
             logger.warning(
