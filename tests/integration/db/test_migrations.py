@@ -282,11 +282,8 @@ def test_0006_fills_close_reason_of_old_rows_from_their_message(empty_db_url: st
                 )
         upgrade(empty_db_url, "0006")
         with engine.connect() as conn:
-            found = dict(
-                conn.execute(sa.text("SELECT error_message, close_reason FROM orders_sync_log"))
-                .tuples()
-                .all()
-            )
+            rows = conn.execute(sa.text("SELECT error_message, close_reason FROM orders_sync_log"))
+            found = {message: reason for message, reason in rows}
         assert found == CLOSED
         downgrade(empty_db_url, "0005")
         with engine.connect() as conn:
