@@ -66,7 +66,8 @@ class HeldLock:
         self._with_shared = tuple(with_shared)
         self._conn: sa.Connection | None = None
         self.retaken = False
-        self.acquired = self._try_waiting(get_settings().database_wait_s)
+        self._database_wait_s = get_settings().database_wait_s
+        self.acquired = self._try_waiting()
 
     def __bool__(self) -> bool:
         return self.acquired
@@ -83,8 +84,9 @@ class HeldLock:
         self._conn.commit()
         return acquired
 
-    def _try_waiting(self, database_wait_s: float) -> bool:
-        """:meth:`_try`, waiting up to ``database_wait_s`` for a database that went away.
+    def _try_waiting(self) -> bool:
+        """:meth:`_try`, waiting up to ``ORDERS_SYNC_DATABASE_WAIT`` for a database that went
+        away.
 
         Raises:
             DatabaseLost: the database did not answer again in time.
@@ -95,21 +97,21 @@ class HeldLock:
             self._discard()
             if not is_disconnect(exc):
                 raise
-            if not wait_for_database(self._engine, database_wait_s):
+            if not wait_for_database(self._engine, self._database_wait_s):
                 raise database_lost(
                     self._engine,
-                    f"the lock could not be taken within {database_wait_s:.0f} s",
+                    f"the lock could not be taken within {self._database_wait_s:.0f} s",
                 ) from exc
             return self._try()
 
-    def verify(self, database_wait_s: float = 0.0) -> bool:
+    def verify(self) -> bool:
         """Whether the lock is still held; if its connection died, take it again if free.
 
         A lost connection (an operator's ``pg_terminate_backend``, a database restart, a
         network cut) releases the lock silently; checking before each unit of work keeps "one
         job per store". When the database does not answer, this waits for it up to
-        ``database_wait_s`` seconds. :attr:`retaken` tells the caller the lock was lost and
-        taken again (someone else may have worked meanwhile).
+        ``ORDERS_SYNC_DATABASE_WAIT`` seconds. :attr:`retaken` tells the caller the lock was
+        lost and taken again (someone else may have worked meanwhile).
 
         Raises:
             DatabaseLost: the database did not answer again in time.
@@ -125,7 +127,7 @@ class HeldLock:
         if not held:
             self.release()
             self.retaken = True
-            self.acquired = self._try_waiting(database_wait_s)
+            self.acquired = self._try_waiting()
         return self.acquired
 
     def _discard(self) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from orders_sync.config import get_settings
 from orders_sync.db import locks
 from orders_sync.db.repositories import sync_log
 from orders_sync.domain import CloseReason
@@ -57,7 +56,7 @@ class StoreClaim:
         """
         if not (self.acquired and self.lock is not None and self.engine is not None):
             return False
-        if not self.lock.verify(get_settings().database_wait_s):
+        if not self.lock.verify():
             return False
         if self.lock.retaken:
             self.lock.retaken = False

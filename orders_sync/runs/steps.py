@@ -58,20 +58,27 @@ def job_steps(
     profiler's executor interleaves stores this way. A step taken after ``stop_event`` is
     set runs no window: it returns the result so far at once.
     """
+    reports: list[WindowReport] = []
+
+    def stopped(index: int, crashed: str | None = None, reason: NotRun | None = None) -> JobResult:
+        """The result of a job that ran ``reports`` and stopped before window ``index``."""
+        return JobResult(
+            job.store_code,
+            job.pipeline.code,
+            windows=tuple(reports),
+            not_run=len(job.windows) - index,
+            crashed=crashed,
+            reason=reason,
+        )
+
     if stop_event is not None and stop_event.is_set():
-        return JobResult(job.store_code, job.pipeline.code, not_run=len(job.windows))
+        return stopped(0)
     with contextlib.ExitStack() as held:
         try:
             pipeline = held.enter_context(open_pipeline())
             claim = held.enter_context(claim_store(engine, job.store_code, run_id))
         except DatabaseLost as lost:  # the database went away as the job began, stayed away
-            return JobResult(
-                job.store_code,
-                job.pipeline.code,
-                not_run=len(job.windows),
-                crashed=str(lost),
-                reason=NotRun.DATABASE_UNAVAILABLE,
-            )
+            return stopped(0, crashed=str(lost), reason=NotRun.DATABASE_UNAVAILABLE)
         if not claim.acquired:
             holder = f" ({claim.busy_with})" if claim.busy_with else ""
             logger.warning(
@@ -86,20 +93,6 @@ def job_steps(
                 },
             )
             return JobResult(job.store_code, job.pipeline.code, skipped=True)
-        reports: list[WindowReport] = []
-
-        def stopped(
-            index: int, crashed: str | None = None, reason: NotRun | None = None
-        ) -> JobResult:
-            return JobResult(
-                job.store_code,
-                job.pipeline.code,
-                windows=tuple(reports),
-                not_run=len(job.windows) - index,
-                crashed=crashed,
-                reason=reason,
-            )
-
         for index, window in enumerate(job.windows):
             if stop_event is not None and stop_event.is_set():
                 return stopped(index)
