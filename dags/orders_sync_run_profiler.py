@@ -37,7 +37,8 @@ a run's own `max_workers` is honoured on top of it by run-scoped advisory-lock s
 **Assets.** `finish` emits, through the alias `orders_sync_changed_tables`, one asset event
 per data table the run inserted or changed rows of — `orders-sync://orders/td_orders`,
 `…/td_sales`, `…/uc_orders` — with `run_id`, rows inserted/updated, stores and date range in
-its extra; a run that changed nothing emits none. Schedule downstream DAGs on those Assets.
+its extra; a run that changed nothing emits none. Schedule downstream DAGs on those Assets
+(`finish` declares them as its inlets, so Airflow knows them from the first parse).
 
 **Alerts.** `check` fails the DAG run when a window failed or was partial; its
 `on_failure_callback` (`OrdersSyncAlertNotifier`, a `BaseNotifier`) then sends one alert per
@@ -58,7 +59,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import AssetAlias, CronTriggerTimetable, Param, TriggerRule, dag, task
 
-from orders_sync.airflow_support.assets import CHANGED_TABLES_ALIAS
+from orders_sync.airflow_support.assets import CHANGED_TABLES_ALIAS, declared_table_assets
 from orders_sync.airflow_support.dag_config import dag_config_from_env
 from orders_sync.airflow_support.notifier import OrdersSyncAlertNotifier
 from orders_sync.airflow_support.pools import POOL_NAME
@@ -187,6 +188,7 @@ def orders_sync_run_profiler() -> None:
         multiple_outputs=False,
         trigger_rule=TriggerRule.ALL_DONE,
         execution_timeout=dt.timedelta(minutes=10),
+        inlets=declared_table_assets(),  # it reads them; declared, Airflow knows their Assets
         outlets=[AssetAlias(CHANGED_TABLES_ALIAS)],
     )
     def finish(ti=None, outlet_events=None) -> dict:

@@ -29,6 +29,9 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ENTRY_POINTS = "orders_sync.sources"
 """The entry-point group every source is registered in, named by its sync group
 (:mod:`orders_sync.sources.registry`)."""
+DATA_TABLE_ENTRY_POINTS = "orders_sync.data_tables"
+"""The entry-point group naming every source's data tables (each entry: the table's
+:class:`~orders_sync.sources.spec.DataTable`)."""
 ALL_GROUPS = "ALL"
 """``--sync-group ALL`` / conf ``sync_group: ALL``: every source."""
 
@@ -220,6 +223,12 @@ def declared_sync_groups() -> tuple[str, ...]:
     alone: no source is imported (the DAG file's ``sync_group`` param, at parse time)."""
     names = sorted({entry.name for entry in entry_points(group=SOURCE_ENTRY_POINTS)})
     return (*names, ALL_GROUPS)
+
+
+def declared_data_tables() -> tuple[str, ...]:
+    """The sources' data tables by name, from the ``orders_sync.data_tables`` entry points'
+    names alone: no source is imported (the DAG file's Assets, at parse time)."""
+    return tuple(sorted({entry.name for entry in entry_points(group=DATA_TABLE_ENTRY_POINTS)}))
 
 
 def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:

@@ -8,7 +8,8 @@ A downstream DAG schedules on fresh orders with the same URIs::
 The profiler DAG's ``finish`` task lists the alias :data:`CHANGED_TABLES_ALIAS` in its outlets
 and adds an event for each table whose rows this run inserted or changed — none for a table
 the run left as it was (an unchanged re-fetch writes no row), so a downstream run means new
-data. Airflow is imported inside functions only.
+data. The tables' Assets are declared as ``finish``'s inlets (:func:`declared_table_assets`),
+so Airflow knows them before the first event. Airflow is imported inside functions only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ MAX_STORES_LISTED = 100
 def asset_uri(table: str) -> str:
     """The URI of a data table's Asset."""
     return f"orders-sync://orders/{table}"
+
+
+def table_asset(table: str) -> Any:
+    """The Airflow ``Asset`` of a data table."""
+    from airflow.sdk import Asset
+
+    return Asset(name=table, uri=asset_uri(table), group=ASSET_GROUP)
+
+
+def declared_table_assets() -> list[Any]:
+    """The Assets of every registered data table, by the ``orders_sync.data_tables`` entry
+    points' names (no source imported): ``finish`` lists them as its inlets — it reads those
+    tables — so Airflow creates and activates them when it parses the DAG, and the events
+    ``finish`` emits through the alias go to Assets it knows."""
+    from orders_sync.config import declared_data_tables
+
+    return [table_asset(table) for table in declared_data_tables()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,10 +109,9 @@ def changes_of_run(conn: sa.Connection, run_id: str, started_at: dt.datetime) ->
 
 def emit_asset_events(outlet_events: Any, changes: list[TableChange], run_id: str) -> None:
     """Add one asset event per changed table through the run's alias."""
-    from airflow.sdk import Asset, AssetAlias
+    from airflow.sdk import AssetAlias
 
     for change in changes:
         outlet_events[AssetAlias(CHANGED_TABLES_ALIAS)].add(
-            Asset(name=change.table, uri=asset_uri(change.table), group=ASSET_GROUP),
-            extra=change.extra(run_id),
+            table_asset(change.table), extra=change.extra(run_id)
         )

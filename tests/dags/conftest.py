@@ -79,11 +79,21 @@ def run_probe(
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            result["warnings"] = warning_lines(done.stdout + done.stderr)
             return result
     raise AssertionError(
         f"{script} printed no result (exit {done.returncode}):\n"
         f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     )
+
+
+def warning_lines(output: str) -> list[str]:
+    """The log lines of ``output`` at WARNING or above (Airflow's and Python's formats)."""
+    return [
+        line
+        for line in output.splitlines()
+        if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|\[(warning|error|critical)\s*\]", line)
+    ]
 
 
 @pytest.fixture(scope="session")

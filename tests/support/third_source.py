@@ -171,7 +171,8 @@ def install_entry_point(site: Path) -> Path:
         "Metadata-Version: 2.1\nName: xx-orders-sync-source\nVersion: 0.1\n"
     )
     (dist / "entry_points.txt").write_text(
-        f"[orders_sync.sources]\n{SYNC_GROUP} = {__name__}:SOURCE\n"
+        f"[orders_sync.sources]\n{SYNC_GROUP} = {__name__}:SOURCE\n\n"
+        f"[orders_sync.data_tables]\n{XX_RECEIPTS.name} = {__name__}:XX_RECEIPTS\n"
     )
     return site
 

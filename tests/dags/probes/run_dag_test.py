@@ -14,6 +14,22 @@ from typing import Any
 DAG_ID = "orders_sync_run_profiler"
 
 
+def _asset_events(run_id: str) -> list[dict[str, Any]]:
+    """The asset events the run emitted: each one's asset URI and extra."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetModel.uri, AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_dag_id == DAG_ID, AssetEvent.source_run_id == run_id)
+            .order_by(AssetModel.uri)
+        ).all()
+    return [{"uri": uri, "extra": extra} for uri, extra in rows]
+
+
 def main() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -42,6 +58,7 @@ def main() -> None:
                 }
                 for ti in run.get_task_instances()
             ],
+            "asset_events": _asset_events(run.run_id),
         }
     print("RESULT " + json.dumps(result))
 

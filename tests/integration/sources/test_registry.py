@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from orders_sync.airflow_support.connections import settings_from_airflow
-from orders_sync.config import settings_from_env
+from orders_sync.config import DATA_TABLE_ENTRY_POINTS, declared_data_tables, settings_from_env
 from orders_sync.exceptions import ConfigurationError
 from orders_sync.sources import registry
 from orders_sync.sources.spec import Source
@@ -55,6 +56,16 @@ def test_the_built_in_sources_are_registered() -> None:
         ("UC", "uc_orders_sync"),
     ]
     assert registry.sync_group_choices() == ("TD", "UC", "ALL")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_each_source_declares_its_data_tables_for_the_dag_assets(source: Source) -> None:
+    """The ``orders_sync.data_tables`` entry points (the DAG's Assets at parse time) name
+    exactly the registered sources' tables, each pointing at its declaration."""
+    declared = {e.name: e for e in entry_points(group=DATA_TABLE_ENTRY_POINTS)}
+    assert set(declared_data_tables()) == {table.name for table in registry.data_tables()}
+    for table in source.tables:
+        assert declared[table.name].load() is table
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
