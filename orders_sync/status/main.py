@@ -50,6 +50,13 @@ def build_parser() -> CommandParser:
         metavar="R",
         help="report days failed in R distinct runs as stuck (default 2, as the profiler)",
     )
+    parser.add_argument(
+        "--max-days-behind",
+        type=int,
+        default=1,
+        metavar="D",
+        help="a store more days behind than this counts as behind (default 1, as the DAG)",
+    )
     return parser
 
 
@@ -89,6 +96,8 @@ def _main(argv: Sequence[str] | None) -> int:
         raise UsageError(f"--days must be 1 or more, got {args.days}.")
     if args.stuck_after < 0:
         raise UsageError(f"--stuck-after must be 0 or more, got {args.stuck_after}.")
+    if args.max_days_behind < 0:
+        raise UsageError(f"--max-days-behind must be 0 or more, got {args.max_days_behind}.")
     settings = command_settings()
     engine = get_engine(settings)
     check_connection(engine)
@@ -108,7 +117,7 @@ def _main(argv: Sequence[str] | None) -> int:
         }
         print(json.dumps(payload))
         return EXIT_OK
-    print(render_table(statuses, today, settings.pipeline_timezone))
+    print(render_table(statuses, today, settings.pipeline_timezone, args.max_days_behind))
     if args.days:
         utf8 = (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") == "utf8"
         print()

@@ -6,16 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 
 from orders_sync.status.coverage import StoreStatus, day_state
+from orders_sync.status.overview import (
+    HEALTH,
+    failing_streak,
+    overview_counts,
+    stuck_facts,
+    worst_first,
+)
 
 UTF8_CELLS = {"covered": "✓", "failing": "✗", "missing": "·", "running": "▸"}
 ASCII_CELLS = {"covered": "#", "failing": "x", "missing": ".", "running": ">"}
 MAX_RANGES_SHOWN = 3
 MAX_ERROR_CHARS = 60
-
-
-def worst_first(statuses: Sequence[StoreStatus]) -> list[StoreStatus]:
-    """Failing stores first, then by most days behind, then by store code."""
-    return sorted(statuses, key=lambda s: (not s.failing, -s.days_behind, s.store.store_code))
 
 
 def _ranges(status: StoreStatus) -> str:
@@ -26,27 +28,26 @@ def _ranges(status: StoreStatus) -> str:
     return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "") or "-"
 
 
-def _stuck(status: StoreStatus) -> str:
-    days = sum(len(s.days) for s in status.stuck)
-    since = min(s.since for s in status.stuck).date().isoformat()
-    return f"{days} day(s) since {since}, x{max(s.attempts for s in status.stuck)}"
-
-
 def _failure(status: StoreStatus) -> str:
-    if not status.failing:
-        if status.stuck:  # covered days whose re-fetches keep failing: going stale, say so
-            return f"stale: re-fetches failing, {_stuck(status)}"
-        return "-"
-    latest = max(status.failing, key=lambda f: f.last_attempt_at)
-    error = " ".join((latest.error_message or latest.status).split())
-    if len(error) > MAX_ERROR_CHARS:
-        error = error[: MAX_ERROR_CHARS - 3] + "..."
-    stuck = f" [stuck: {_stuck(status)}]" if status.stuck else ""
-    return f"{error} (x{latest.attempts}){stuck}"
+    """The failing streak and its latest error, then the stuck days; ``-`` when neither."""
+    streak, stuck = failing_streak(status), stuck_facts(status)
+    parts = []
+    if streak is not None:
+        error = " ".join((streak.error_message or streak.status).split())
+        if len(error) > MAX_ERROR_CHARS:
+            error = error[: MAX_ERROR_CHARS - 3] + "..."
+        parts.append(f"{streak.describe()}: {error}")
+    if stuck is not None and streak is not None:
+        parts.append(f"[{stuck.describe()}]")
+    elif stuck is not None:  # covered days whose re-fetches keep failing go stale: say so
+        parts.append(f"stale: re-fetches failing, {stuck.describe()}")
+    return " ".join(parts) or "-"
 
 
-def render_table(statuses: Sequence[StoreStatus], today: dt.date, timezone: str) -> str:
-    """One line per store + pipeline, worst first, and a footer with totals."""
+def render_table(
+    statuses: Sequence[StoreStatus], today: dt.date, timezone: str, max_days_behind: int = 1
+) -> str:
+    """One line per store + pipeline, worst first, and a footer with the overview counts."""
     header = (
         f"{'store':<8} {'pipeline':<15} {'covered through':<15} {'behind':>6} "
         f"{'missing':>7}  {'run':<3}  {'missing ranges':<36}  latest failure"
@@ -61,15 +62,13 @@ def render_table(statuses: Sequence[StoreStatus], today: dt.date, timezone: str)
         )
     if not statuses:
         lines.append("(no runnable store)")
-    failing = sum(1 for s in statuses if s.failing)
-    behind = sum(1 for s in statuses if s.days_behind > 0)
-    running = sum(1 for s in statuses if s.is_running)
-    stale = sum(1 for s in statuses if s.stuck and not s.failing)
+    counts = overview_counts(statuses, max_days_behind)
     lines.append("")
     lines.append(
-        f"{len(statuses)} store(s): {failing} failing, {behind} behind, {running} running, "
-        f"{sum(s.missing_days for s in statuses)} missing day(s)"
-        + (f", {stale} stale (re-fetches of covered days failing)" if stale else "")
+        f"{counts['stores']} store(s): "
+        + ", ".join(f"{counts[name]} {name.replace('_', ' ')}" for name in HEALTH)
+        + f"; {sum(s.missing_days for s in statuses)} missing day(s)"
+        + f" (behind: more than {max_days_behind} day(s) behind)"
     )
     return "\n".join(lines)
 

@@ -22,14 +22,15 @@ from orders_sync.domain import DateRange
 # each; failing when that attempt is failed or partial.
 _FAILING_SQL = """
 WITH bad AS (
-    SELECT pipeline_id, store_code, from_date, to_date, COUNT(*) AS failures
+    SELECT pipeline_id, store_code, from_date, to_date, COUNT(*) AS failures,
+           MIN(created_at) AS first_failed_at
     FROM orders_sync_log
     WHERE status IN ('failed', 'partial') AND pipeline_id = ANY(:pipeline_ids)
       AND store_code = ANY(:store_codes)
     GROUP BY pipeline_id, store_code, from_date, to_date
 )
 SELECT b.pipeline_id, b.store_code, b.from_date, b.to_date, latest.status,
-       latest.error_message, b.failures, latest.updated_at
+       latest.error_message, b.failures, latest.updated_at, b.first_failed_at
 FROM bad b
 CROSS JOIN LATERAL (
     SELECT l.status, l.error_message, l.updated_at
@@ -68,6 +69,7 @@ class FailingWindow:
     error_message: str | None
     attempts: int
     last_attempt_at: dt.datetime
+    first_attempt_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -102,11 +104,11 @@ def load_coverage(
     }
     covered = covered_islands(conn, params)
     failing: dict[Key, list[FailingWindow]] = defaultdict(list)
-    for pid, code, first, last, status, error, failures, updated in conn.execute(
+    for pid, code, first, last, status, error, failures, updated, since in conn.execute(
         sa.text(_FAILING_SQL), params
     ):
         failing[(int(pid), str(code))].append(
-            FailingWindow(first, last, str(status), error, int(failures), updated)
+            FailingWindow(first, last, str(status), error, int(failures), updated, since)
         )
     running: dict[Key, list[DateRange]] = defaultdict(list)
     for pid, code, first, last in conn.execute(sa.text(_RUNNING_SQL), params):

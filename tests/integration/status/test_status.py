@@ -15,7 +15,9 @@ import sqlalchemy as sa
 
 from orders_sync.config import REPOSITORY_ROOT, Settings
 from orders_sync.db.engine import get_engine
+from orders_sync.status.coverage import day_state
 from orders_sync.status.main import load_statuses
+from orders_sync.status.page_payload import STATE_CODES, grid_cells, run_length
 from tests.support import observe
 from tests.support.cli import child_env
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores
@@ -148,6 +150,14 @@ def test_every_field_matches_a_day_by_day_model(db_url: str, seed: int) -> None:
     statuses = load_statuses(engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
 
     assert [_comparable(s.to_json()) for s in statuses] == _model(stores, rows, today)
+    first = today - dt.timedelta(days=69)  # the page's grid reaches before every start date
+    grid = [first + dt.timedelta(days=i) for i in range(70)]
+    for status in statuses:  # the page's painted, run-length grid is day_state, day by day
+        by_day = [
+            STATE_CODES[day_state(status, day)] if day >= status.store.start_date else "n"
+            for day in grid
+        ]
+        assert grid_cells(status, first, len(grid)) == run_length(by_day)
     for status in statuses:
         for window in status.to_json()["failing"]:
             assert dt.datetime.fromisoformat(window["last_attempt_at"]).utcoffset() == dt.timedelta(
@@ -230,7 +240,8 @@ def test_stuck_days_are_reported_with_their_attempts_and_since(db_url: str) -> N
     )
     assert strict.to_json()["stuck"] == []
     table = _status(db_url)
-    assert "[stuck: 2 day(s) since 2026-11-20, x3]" in table.stdout
+    assert "failing 2 days since 2026-11-20 (3 attempts): orders: boom" in table.stdout
+    assert "[stuck 2 days since 2026-11-20 (x3)]" in table.stdout
 
 
 def test_failing_re_fetches_of_covered_days_show_as_stale_in_the_table(db_url: str) -> None:
@@ -252,5 +263,5 @@ def test_failing_re_fetches_of_covered_days_show_as_stale_in_the_table(db_url: s
     [status] = load_statuses(engine, Settings(database_url=db_url, pipeline_timezone=TIMEZONE))
     assert status.to_json()["failing"] == [] and status.to_json()["missing_days"] == 0
     table = _status(db_url).stdout
-    assert "stale: re-fetches failing, 2 day(s) since 2026-11-20, x3" in table
-    assert "1 stale (re-fetches of covered days failing)" in table
+    assert "stale: re-fetches failing, stuck 2 days since 2026-11-20 (x3)" in table
+    assert "1 up to date, 0 behind, 0 never synced, 0 failing, 1 stuck, 0 running" in table
