@@ -1,7 +1,7 @@
 """What ``orders_sync_log`` says about each store + pipeline for the status view.
 
 Set-based, a fixed number of statements whatever the number of stores: the success islands
-(the same gaps-and-islands SQL as the planner's log facts, so "covered" means one thing), the
+(the same islands SQL as the planner's log facts, so "covered" means one thing), the
 failing windows, the running windows, the last success and the stuck days per store +
 pipeline.
 """

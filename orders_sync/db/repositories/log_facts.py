@@ -3,7 +3,7 @@
 Set-based: a fixed number of statements per run whatever the number of stores (two, plus
 one with a settle pass and one for stuck days), each an ordered scan of
 ``ix_orders_sync_log_lookup``. Success
-windows are merged into islands in SQL (gaps and islands), so only a few rows per store
+windows are merged into islands in SQL (``range_agg``), so only a few rows per store
 come back even with years of daily history.
 """
 
@@ -20,34 +20,20 @@ from orders_sync.domain import DateRange, LogFacts
 
 Key = tuple[int, str]
 
-# Merge [from_date, <end>] of the success rows into islands of consecutive days.
+# Merge [from_date, <end>] of the success rows into islands of consecutive days: one
+# aggregate per store (range_agg, PostgreSQL 14+) — adjacent and overlapping day ranges fuse
+# into one, as the gaps-and-islands window functions did, in one pass instead of two sorts.
 _ISLANDS_SQL = """
-WITH spans AS (
-    SELECT pipeline_id, store_code, from_date, {end} AS end_date
+SELECT pipeline_id, store_code, lower(island), upper(island) - 1
+FROM (
+    SELECT pipeline_id, store_code,
+           unnest(range_agg(daterange(from_date, {end}, '[]'))) AS island
     FROM orders_sync_log
     WHERE status = 'success' AND pipeline_id = ANY(:pipeline_ids)
-      AND store_code = ANY(:store_codes)
-), usable AS (
-    SELECT * FROM spans WHERE end_date >= from_date
-), marked AS (
-    SELECT *,
-           MAX(end_date) OVER (
-               PARTITION BY pipeline_id, store_code ORDER BY from_date, end_date
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-           ) AS reach
-    FROM usable
-), numbered AS (
-    SELECT *,
-           SUM(CASE WHEN reach IS NULL OR from_date > reach + 1 THEN 1 ELSE 0 END) OVER (
-               PARTITION BY pipeline_id, store_code ORDER BY from_date, end_date
-               ROWS UNBOUNDED PRECEDING
-           ) AS island
-    FROM marked
-)
-SELECT pipeline_id, store_code, MIN(from_date), MAX(end_date)
-FROM numbered
-GROUP BY pipeline_id, store_code, island
-ORDER BY pipeline_id, store_code, MIN(from_date)
+      AND store_code = ANY(:store_codes) AND {end} >= from_date
+    GROUP BY pipeline_id, store_code
+) AS islands
+ORDER BY pipeline_id, store_code, lower(island)
 """
 
 # Exact success windows the execution rule can still match (see LogFacts.success_windows).
@@ -90,12 +76,21 @@ WITH failures AS (
           AND s.from_date = f.from_date AND s.to_date = f.to_date
           AND s.status = 'success' AND s.created_at > f.created_at
     )
+), later_successes AS MATERIALIZED (
+    -- only a success after a store's first open failure can heal one of its days: few rows
+    -- (one index range per store), not the store's whole history once per failed day
+    SELECT s.pipeline_id, s.store_code, s.from_date, s.to_date, s.created_at
+    FROM (SELECT pipeline_id, store_code, MIN(created_at) AS since
+          FROM open_failures GROUP BY pipeline_id, store_code) first_failure
+    JOIN orders_sync_log s
+      ON s.pipeline_id = first_failure.pipeline_id AND s.store_code = first_failure.store_code
+    WHERE s.status = 'success' AND s.created_at > first_failure.since
 ), failed_days AS (
     SELECT f.pipeline_id, f.store_code, f.run_id, f.created_at, CAST(d AS DATE) AS day
     FROM open_failures f, generate_series(f.from_date, f.to_date, interval '1 day') AS d
     WHERE NOT EXISTS (
-        SELECT 1 FROM orders_sync_log s
-        WHERE s.status = 'success' AND s.pipeline_id = f.pipeline_id
+        SELECT 1 FROM later_successes s
+        WHERE s.pipeline_id = f.pipeline_id
           AND s.store_code = f.store_code AND s.from_date <= CAST(d AS DATE)
           AND s.to_date >= CAST(d AS DATE) AND s.created_at > f.created_at
     )
