@@ -175,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"x{large['read_s'] / small['read_s']:.1f}, gzip JSON "
             f"x{large['gzip_kb'] / small['gzip_kb']:.1f}, browser load "
             f"x{large['load_s'] / small['load_s']:.1f}, DOM elements "
-            f"x{large['elements'] / small['elements']:.2f}, sort x{large['sort_ms'] / max(small['sort_ms'], 0.1):.1f}"
+            f"x{large['elements'] / small['elements']:.2f}, "
+            f"sort x{large['sort_ms'] / max(small['sort_ms'], 0.1):.1f}"
         )
     return 0
 

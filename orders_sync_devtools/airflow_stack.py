@@ -49,6 +49,9 @@ from orders_sync_devtools.airflow_api import AirflowApi
 DAG_ID = "orders_sync_run_profiler"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"
+VIEWER_USER = "viewer"
+"""A read-only user (SimpleAuthManager's ``viewer`` role): it may open the coverage page but not
+trigger the DAG."""
 LOCAL_TD_TOKEN = "local-td-token"
 LOCAL_UC_TOKEN = "local-uc-token"
 _STARTUP_TIMEOUT_S = 180.0
@@ -168,6 +171,7 @@ class LocalAirflow:
         self.processes: list[_Process] = []
         self.api_url = ""
         self.password = ""
+        self.viewer_password = ""
         self.metadata_url = ""
         self.orders_url = ""
         self.simulator_url: str | None = None
@@ -225,6 +229,7 @@ class LocalAirflow:
             port = free_port()
         self.api_url = f"http://127.0.0.1:{port}"
         self.password = self._local_secrets()["admin_password"]
+        self.viewer_password = self._local_secrets()["viewer_password"]
         if options.celery_workers:
             self._start_broker()
         self.env = self._airflow_env()
@@ -283,10 +288,14 @@ class LocalAirflow:
         path = self._secrets_path
         if path.exists():
             stored: dict[str, str] = json.loads(path.read_text())
+            if "viewer_password" not in stored:  # a home from before the viewer user
+                stored["viewer_password"] = secrets.token_urlsafe(12)
+                path.write_text(json.dumps(stored, indent=2) + "\n")
             return stored
         from cryptography.fernet import Fernet
 
         values = {
+            "viewer_password": secrets.token_urlsafe(12),
             "admin_password": secrets.token_urlsafe(12),
             "jwt_secret": secrets.token_urlsafe(32),
             "api_secret_key": secrets.token_urlsafe(32),
@@ -300,7 +309,10 @@ class LocalAirflow:
         options = self.options
         local = self._local_secrets()
         passwords = options.airflow_home / "simple_auth_manager_passwords.json"
-        passwords.write_text(json.dumps({ADMIN_USER: local["admin_password"]}) + "\n")
+        passwords.write_text(
+            json.dumps({ADMIN_USER: local["admin_password"], VIEWER_USER: local["viewer_password"]})
+            + "\n"
+        )
         passwords.chmod(0o600)
         env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
         pythonpath = [str(REPOSITORY_ROOT), *filter(None, [env.get("PYTHONPATH")])]
@@ -315,7 +327,9 @@ class LocalAirflow:
                 "AIRFLOW__CORE__PARALLELISM": str(max(8, options.max_workers + 4)),
                 "AIRFLOW__CORE__FERNET_KEY": local["fernet_key"],
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": (
+                    f"{ADMIN_USER}:admin,{VIEWER_USER}:viewer"
+                ),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
                 "AIRFLOW__API__BASE_URL": self.api_url,
@@ -639,6 +653,7 @@ def _print_banner(stack: LocalAirflow) -> None:
         f"""
 Airflow is up.
   UI / API     {stack.api_url}      login: {ADMIN_USER} / {stack.password}
+               read-only login: {VIEWER_USER} / {stack.viewer_password}
   DAG          {DAG_ID} ({state}; {schedule})
   pool         {POOL_NAME}: {stack.options.max_workers} slots
   connections  {ORDERS_DB_CONN_ID} -> {describe_url(stack.orders_url)}

@@ -168,11 +168,11 @@ def seed_chain(engine: sa.Engine, count: int, today: dt.date, *, dense: bool = F
                 written += 1
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(
-                "COPY orders_sync_log (pipeline_id, run_id, run_env, store_code, from_date, "
-                "to_date, status, created_at, updated_at, error_message) FROM STDIN"
-            ) as copy:
-                copy.write(buffer.getvalue())
+        copy_sql = (
+            "COPY orders_sync_log (pipeline_id, run_id, run_env, store_code, from_date, "
+            "to_date, status, created_at, updated_at, error_message) FROM STDIN"
+        )
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]
+            copy.write(buffer.getvalue())
         conn.execute(sa.text("ANALYZE orders_sync_log"))
     return written

@@ -154,7 +154,8 @@ def trigger_store_run(store_code: str, request: Request, user: Any, session: Any
         conf={"store_code": store_code},
         note=f"Sync now of {store_code} from the orders_sync coverage page",
     )
-    run = trigger_dag_run(
+    # the endpoint function returns the DagRun row (FastAPI turns it into its response model)
+    run: Any = trigger_dag_run(
         dag_id=DAG_ID, body=body, dag_bag=DBDagBag(), user=user, session=session, request=request
     )
     paused = session.scalar(sa.select(DagModel.is_paused).where(DagModel.dag_id == DAG_ID))

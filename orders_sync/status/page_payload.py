@@ -76,7 +76,8 @@ def run_length(states: Sequence[str]) -> str:
 
 def grid_cells(status: StoreStatus, first: dt.date, days: int) -> str:
     """The run-length encoded states of ``days`` days from ``first`` —
-    :func:`~orders_sync.status.coverage.day_state` of each day, painted range by range (lowest precedence first) instead of day by day."""
+    :func:`~orders_sync.status.coverage.day_state` of each day, painted range by range
+    (lowest precedence first) instead of day by day."""
     cells = [STATE_CODES["missing"]] * days
 
     def paint(start: dt.date, end: dt.date, code: str) -> None:

@@ -226,6 +226,7 @@ class RunningStack:
     """A local Airflow started by ``scripts/airflow_local.sh``, as its banner describes it."""
 
     api: Any
+    viewer: Any  # the read-only user's client: may read, may not trigger
     api_url: str
     simulator_url: str
     logs_dir: Path
@@ -272,12 +273,14 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         banner = _wait_for_banner(script, output)
         stack = RunningStack(
             api=AirflowApi(banner["url"], "admin", banner["password"]),
+            viewer=AirflowApi(banner["url"], "viewer", banner["viewer_password"]),
             api_url=banner["url"],
             simulator_url=banner["crm"],
             logs_dir=Path(banner["logs"]),
         )
         yield stack
         stack.api.close()
+        stack.viewer.close()
     finally:
         if script.poll() is None:
             script.send_signal(signal.SIGINT)  # Ctrl-C
@@ -299,6 +302,7 @@ def _wait_for_banner(script: subprocess.Popen[bytes], output: Path) -> dict[str,
             found = {
                 "url": re.search(r"UI / API\s+(\S+)", text),
                 "password": re.search(r"login: admin / (\S+)", text),
+                "viewer_password": re.search(r"read-only login: viewer / (\S+)", text),
                 "crm": re.search(r"td_crm, uc_crm -> (\S+)", text),
                 "logs": re.search(r"logs\s+(\S+)/<component>\.log", text),
             }

@@ -90,8 +90,7 @@ def test_the_status_table_lists_the_same_order_with_streaks(
     assert "(x1)" not in done.stdout
     assert "failing 59 days since" in done.stdout and "(59 attempts)" in done.stdout
     assert lines[-1].startswith(
-        "1000 store(s): 905 up to date, 90 behind, 5 never synced, 51 failing, 38 stuck, "
-        "5 running;"
+        "1000 store(s): 905 up to date, 90 behind, 5 never synced, 51 failing, 38 stuck, 5 running;"
     )
 
 
