@@ -56,6 +56,10 @@ LOCAL_TD_TOKEN = "local-td-token"
 LOCAL_UC_TOKEN = "local-uc-token"
 _STARTUP_TIMEOUT_S = 180.0
 _STOP_TIMEOUT_S = 20.0
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 600.0
+"""A component restarted this many times within this window is in a crash loop: the stack
+stops with its log instead of restarting it again."""
 # Inherited variables that the stack sets itself (connections win over them anyway).
 _NOT_INHERITED = (
     "AIRFLOW_HOME",
@@ -145,6 +149,9 @@ class _Process:
     popen: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    command: list[str]
+    env: dict[str, str]
+    restarts: list[float] = dataclasses.field(default_factory=list)
 
     def tail(self, lines: int = 20) -> str:
         try:
@@ -345,6 +352,12 @@ class LocalAirflow:
                 # as airflow.cfg.sample and docker-compose.yaml: the next task of a run is
                 # queued within 0.2 s of its upstream ending, not up to 1 s later
                 "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": SCHEDULER_IDLE_SLEEP_S,
+                # After a scheduler restart its predecessor's running tasks are reset (and
+                # retried) once found orphaned: check every 30 s, not Airflow's 300 s; a task
+                # whose supervisor died is failed (and retried) after 60 s without a heartbeat,
+                # not 300 s. README "Crash recovery" says what a deployment sees with defaults.
+                "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
                 "ORDERS_SYNC_MAX_WORKERS": str(options.max_workers),
                 "ORDERS_SYNC_STATE_DIR": str(options.state_dir),
             }
@@ -468,15 +481,74 @@ class LocalAirflow:
     def _spawn(self, name: str, command: list[str], env: Mapping[str, str]) -> None:
         log_path = self.logs_dir / f"{name}.log"
         log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        popen = subprocess.Popen(
+        popen = self._popen(command, env, log_file)
+        self.processes.append(_Process(name, popen, log_path, log_file, command, dict(env)))
+        self._write_pids()
+
+    @staticmethod
+    def _popen(
+        command: list[str], env: Mapping[str, str], log_file: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             command,
             env=dict(env),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
+            # its own session: Ctrl-C reaches us only, we stop the children in order, and
+            # everything a component started (LocalExecutor workers, task supervisors, task
+            # processes in their own process groups) is found by its session id
+            start_new_session=True,
         )
-        self.processes.append(_Process(name, popen, log_path, log_file))
+
+    @property
+    def pids_path(self) -> Path:
+        """``{component: pid}`` of the running components (JSON), rewritten on each (re)start."""
+        return self.options.airflow_home / "components.json"
+
+    def _write_pids(self) -> None:
+        pids = {p.name: p.popen.pid for p in self.processes}
+        self.pids_path.write_text(json.dumps(pids, indent=2) + "\n")
+
+    def supervise(self, say: Any = print) -> None:
+        """Restart what died: a component (after killing whatever it left in its session) and
+        the embedded database the stack started (on its port). A component that died
+        :data:`MAX_RESTARTS` times within :data:`RESTART_WINDOW_S` is a crash loop:
+
+        Raises:
+            StackError: a crash loop, or the database could not be restarted.
+        """
+        self._restart_database_if_down(say)
+        for process in self.processes:
+            code = process.popen.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            process.restarts = [t for t in process.restarts if now - t < RESTART_WINDOW_S]
+            if len(process.restarts) >= MAX_RESTARTS:
+                raise StackError(
+                    f"{process.name} exited with status {code} {MAX_RESTARTS} times within "
+                    f"{RESTART_WINDOW_S:.0f} s; see {process.log_path}:\n{process.tail()}"
+                )
+            orphans = kill_session(process.popen.pid)
+            process.restarts.append(now)
+            process.popen = self._popen(process.command, process.env, process.log_file)
+            self._write_pids()
+            say(
+                f"{process.name} exited with status {code}; restarted it "
+                f"(pid {process.popen.pid}; {orphans} leftover process(es) of it killed)",
+                flush=True,
+            )
+
+    def _restart_database_if_down(self, say: Any) -> None:
+        if not self._started_database:
+            return
+        from orders_sync_devtools import embedded_postgres as embedded
+
+        if embedded.running_server(self.options.state_dir) is not None:
+            return
+        server = embedded.ensure_running(self.options.state_dir)
+        say(f"the embedded PostgreSQL was down; restarted it on port {server.port}", flush=True)
 
     def _raise_if_dead(self) -> None:
         for process in self.processes:
@@ -525,8 +597,9 @@ class LocalAirflow:
         for process in running:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.popen.pid, signal.SIGKILL)  # stragglers of its group
+            # stragglers of its session: workers, task supervisors, task processes in their
+            # own process groups (a task process ignores SIGTERM while it syncs a window)
+            kill_session(process.popen.pid)
             process.popen.wait()
             process.log_file.close()
         self.processes.clear()
@@ -537,6 +610,22 @@ class LocalAirflow:
             dispose_engines()
             embedded.stop(self.options.state_dir)
             self._started_database = False
+
+
+def kill_session(leader: int) -> int:
+    """SIGKILL every process of the session ``leader`` started (``start_new_session``), the
+    leader too if it lives; returns how many there were."""
+    import psutil
+
+    found = 0
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and os.getsid(proc.pid) == leader:
+                proc.kill()
+                found += 1
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+    return found
 
 
 def orders_db_connection(url: str) -> dict[str, Any]:
@@ -630,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_banner(stack)
         try:
             while not received:
-                stack.check_alive()
+                stack.supervise()
                 time.sleep(1.0)
         except StackError as exc:
             print(f"error: {exc}", file=sys.stderr)

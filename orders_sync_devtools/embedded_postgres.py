@@ -210,6 +210,22 @@ def ensure_running(state_dir: Path, *, durable: bool = True) -> EmbeddedServer:
     return server
 
 
+def _remembered_port(pgdata: Path, host: str) -> int:
+    """The port this server had last time (``<state_dir>/pg_port``) when it is free, else a
+    new free one, remembered: a server restarted after a stop or a crash keeps the port the
+    URLs of Airflow and its connections name."""
+    remembered = pgdata.parent / "pg_port"
+    with contextlib.suppress(OSError, ValueError):
+        port = int(remembered.read_text().strip())
+        with socket.socket() as probe:  # as PostgreSQL binds: TIME_WAIT does not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        return port
+    port = _free_port(host)
+    remembered.write_text(f"{port}\n")
+    return port
+
+
 def _start(pgdata: Path, *, durable: bool) -> EmbeddedServer:
     host = "127.0.0.1"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -229,7 +245,7 @@ def _start(pgdata: Path, *, durable: bool) -> EmbeddedServer:
                     "--no-instructions",
                 ]  # fmt: skip
             )
-        port = _free_port(host)
+        port = _remembered_port(pgdata, host)
         options = [
             f"-c listen_addresses={host}",
             f"-p {port}",
