@@ -35,10 +35,10 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  $(SUDO) apt-get install -y -qq chromium redis-server postgresql-15 >/dev/null; }
 
-# Everything on the embedded PostgreSQL 18, then the integration tests again on Debian's 15.
+# Everything on the embedded PostgreSQL 18; the integration tests again on Debian's 15, beside
+# the DAG tests (orders_sync_devtools/test_suite.py).
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q
-	$(BIN)/python -m orders_sync_devtools.pg15 -- $(BIN)/python -m pytest -q tests/integration
+	$(BIN)/python -m orders_sync_devtools.test_suite
 
 lint: $(STAMP)
 	$(BIN)/ruff check orders_sync orders_sync_devtools dags plugins tests benchmarks

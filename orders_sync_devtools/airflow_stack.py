@@ -613,19 +613,36 @@ class LocalAirflow:
 
 
 def kill_session(leader: int) -> int:
-    """SIGKILL every process of the session ``leader`` started (``start_new_session``), the
-    leader too if it lives; returns how many there were."""
+    """SIGKILL every live process of the session ``leader`` started (``start_new_session``),
+    the leader too, until none is left (a process killed while forking leaves a child the
+    first pass did not see); returns how many were killed."""
     import psutil
 
-    found = 0
-    for proc in psutil.process_iter():
-        try:
-            if proc.pid != os.getpid() and os.getsid(proc.pid) == leader:
+    def live_members() -> list[psutil.Process]:
+        members = []
+        for proc in psutil.process_iter():
+            try:
+                if (
+                    proc.pid != os.getpid()
+                    and os.getsid(proc.pid) == leader
+                    and proc.status() != psutil.STATUS_ZOMBIE
+                ):
+                    members.append(proc)
+            except (psutil.Error, ProcessLookupError, PermissionError):
+                continue
+        return members
+
+    killed = 0
+    for _ in range(50):
+        members = live_members()
+        if not members:
+            break
+        for proc in members:
+            with contextlib.suppress(psutil.Error):
                 proc.kill()
-                found += 1
-        except (psutil.Error, ProcessLookupError, PermissionError):
-            continue
-    return found
+                killed += 1
+        time.sleep(0.05)
+    return killed
 
 
 def orders_db_connection(url: str) -> dict[str, Any]:

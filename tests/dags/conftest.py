@@ -79,7 +79,8 @@ def run_probe(
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
-            result["warnings"] = warning_lines(done.stdout + done.stderr)
+            if isinstance(result, dict):
+                result["warnings"] = warning_lines(done.stdout + done.stderr)
             return result
     raise AssertionError(
         f"{script} printed no result (exit {done.returncode}):\n"

@@ -12,18 +12,29 @@ scheduler or supervisor heals within a test's minute or two."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pendulum
 import psutil
 import pytest
 import sqlalchemy as sa
 
 from orders_sync_devtools import embedded_postgres as embedded
-from tests.dags.conftest import DAG_ID, RunningStack, profiler_run_ids, seed_stores, summary_row
+from orders_sync_devtools.simulator.dataset import SimulatedDataset
+from orders_sync_devtools.simulator.server import DEFAULT_SEED
+from tests.dags.conftest import (
+    DAG_ID,
+    TIMEZONE,
+    RunningStack,
+    profiler_run_ids,
+    seed_stores,
+    summary_row,
+)
 from tests.dags.test_scheduler import STORES, _simulator, _today
 
 pytestmark = pytest.mark.slow
@@ -131,62 +142,109 @@ def _running_sync_store(stack: RunningStack, dag_run_id: str) -> dict[str, Any]:
 
 
 def _task_process(ti: dict[str, Any]) -> psutil.Process:
-    """The task process of a task instance (titled ``airflow worker -- <ti id>``)."""
+    """The task process of a task instance: titled exactly ``airflow worker -- <ti id>`` by
+    the task runner (its supervisor, the LocalExecutor worker that forked it, is titled
+    ``airflow worker -- LocalExecutor: …``)."""
+    title = f"airflow worker -- {ti['id']}"
     deadline = time.monotonic() + 30
     while True:
         for proc in psutil.process_iter(["cmdline"]):
-            if ti["id"] in " ".join(proc.info["cmdline"] or ()):
+            if " ".join(proc.info["cmdline"] or ()).strip() == title:
                 return proc
         assert time.monotonic() < deadline, f"no task process of {ti['id']}"
         time.sleep(0.2)
 
 
+def _source_keys(today: dt.date, now: dt.datetime) -> dict[str, set[tuple[str, str]]]:
+    """Every key the CRM simulator serves at ``now`` for the stores' whole history."""
+    dataset = SimulatedDataset(DEFAULT_SEED)
+    keys: dict[str, set[tuple[str, str]]] = {"td_orders": set(), "td_sales": set(),
+                                             "uc_orders": set()}  # fmt: skip
+    for code, group, days in STORES:
+        first = today - dt.timedelta(days=days)
+        if group == "TD":
+            keys["td_orders"] |= {(code, o.order_number)
+                                  for o in dataset.td_orders(code, first, today, now)}  # fmt: skip
+            keys["td_sales"] |= {(code, s.transaction_id)
+                                 for s in dataset.td_sales(code, first, today, now)}  # fmt: skip
+        else:
+            keys["uc_orders"] |= {(code, g.invoice_no)
+                                  for g in dataset.uc_gst(code, first, today, now)}  # fmt: skip
+    return keys
+
+
+def _stored_keys(engine: sa.Engine) -> dict[str, set[tuple[str, str]]]:
+    columns = {"td_orders": "order_number", "td_sales": "transaction_id", "uc_orders": "invoice_no"}
+    with engine.connect() as conn:
+        return {
+            table: {
+                (str(a), str(b))
+                for a, b in conn.execute(sa.text(f"SELECT store_code, {key} FROM {table}"))
+            }  # fmt: skip
+            for table, key in columns.items()
+        }
+
+
 def _run_through_a_fault(
     stack: RunningStack, db_url: str, fault: Callable[[dict[str, Any]], None]
 ) -> None:
-    """Trigger a run of the 8 stores (150 ms per request), apply ``fault`` once a
-    ``sync_store`` is mid-window, and check the run ends as if nothing happened."""
+    """Trigger a run of the 8 stores (150 ms per request; the CRM's clock frozen), apply
+    ``fault`` once a ``sync_store`` is mid-window, and check the run ends as if nothing
+    happened: its data equal to the source's, and no alert sent."""
+    from tests.support.receivers import webhook_receiver
+
     engine = sa.create_engine(db_url)
-    try:
-        seed_stores(engine, STORES, _today())
-        _simulator(stack, "faults", {"latency_ms": 150})
-        run = stack.api.trigger(DAG_ID, {"max_workers": 3, "window_days": 30})
-        deadline = time.monotonic() + 120
-        while not _rows_exist(engine):
-            assert time.monotonic() < deadline, "no window started"
-            time.sleep(0.2)
-        fault(run)
-        engine.dispose()
-        finished = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=420)
-        tis = stack.api.task_instances(DAG_ID, run["dag_run_id"])
-        [run_id] = profiler_run_ids(engine)
-        summary = summary_row(engine, run_id)
-        with engine.connect() as conn:
-            outcomes = {
-                (row.store_code, row.outcome)
-                for row in conn.execute(
-                    sa.text("SELECT store_code, outcome FROM orders_sync_run_outcomes "
-                            "WHERE run_id = :r"), {"r": run_id})
-            }  # fmt: skip
-            running = conn.execute(
-                sa.text("SELECT count(*) FROM orders_sync_log WHERE status = 'running'")
-            ).scalar_one()
-        assert finished["state"] == "success", (
-            [(ti["task_id"], ti["map_index"], ti["state"], ti.get("try_number")) for ti in tis],
-            outcomes,
-            summary,
+    today = _today()
+    now = pendulum.now(TIMEZONE).replace(microsecond=0)
+    with webhook_receiver() as receiver:
+        stack.api.upsert_connections(
+            [{"connection_id": "orders_sync_alerts", "conn_type": "http", "host": receiver.url}]
         )
-        assert summary["overall_status"] == "success", summary
-        assert outcomes == set()  # the table records the stores that did not sync: none
-        rows = _rows(engine, run_id)
-        assert {r["store_code"] for r in rows} == {code for code, _, _ in STORES}
-        windows = [(r["store_code"], r["from_date"], r["to_date"]) for r in rows]
-        assert len(windows) == len(set(windows))  # each window once per run
-        assert rows and {row["status"] for row in rows} == {"success"}
-        assert running == 0 and _duplicates(engine) == 0
-    finally:
-        _simulator(stack, "reset", {})
-        engine.dispose()
+        try:
+            seed_stores(engine, STORES, today)
+            _simulator(stack, "clock", {"now": now.isoformat()})
+            _simulator(stack, "faults", {"latency_ms": 150})
+            run = stack.api.trigger(DAG_ID, {"max_workers": 3, "window_days": 30})
+            deadline = time.monotonic() + 120
+            while not _rows_exist(engine):
+                assert time.monotonic() < deadline, "no window started"
+                time.sleep(0.2)
+            fault(run)
+            engine.dispose()
+            finished = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=420)
+            tis = stack.api.task_instances(DAG_ID, run["dag_run_id"])
+            [run_id] = profiler_run_ids(engine)
+            summary = summary_row(engine, run_id)
+            with engine.connect() as conn:
+                outcomes = {
+                    (row.store_code, row.outcome)
+                    for row in conn.execute(
+                        sa.text("SELECT store_code, outcome FROM orders_sync_run_outcomes "
+                                "WHERE run_id = :r"), {"r": run_id})
+                }  # fmt: skip
+                running = conn.execute(
+                    sa.text("SELECT count(*) FROM orders_sync_log WHERE status = 'running'")
+                ).scalar_one()
+            assert finished["state"] == "success", (
+                [(ti["task_id"], ti["map_index"], ti["state"], ti.get("try_number"))
+                 for ti in tis], outcomes, summary,
+            )  # fmt: skip
+            assert summary["overall_status"] == "success", summary
+            assert outcomes == set()  # the table records the stores that did not sync: none
+            rows = _rows(engine, run_id)
+            assert {r["store_code"] for r in rows} == {code for code, _, _ in STORES}
+            windows = [(r["store_code"], r["from_date"], r["to_date"]) for r in rows]
+            assert len(windows) == len(set(windows))  # each window once per run
+            assert rows and {row["status"] for row in rows} == {"success"}
+            assert running == 0 and _duplicates(engine) == 0
+            assert _stored_keys(engine) == _source_keys(today, now)  # equal to the source
+            time.sleep(2)
+            assert receiver.posts == []  # a successful run alerts nobody
+        finally:
+            _simulator(stack, "reset", {})
+            _simulator(stack, "clock", {"real": True})
+            stack.api.request("DELETE", "/connections/orders_sync_alerts")
+            engine.dispose()
 
 
 @pytest.mark.parametrize("down_s", [0, 20], ids=["restarted", "down-20s"])
@@ -244,6 +302,7 @@ def test_a_task_whose_supervisor_is_killed_stops_and_is_retried(
         task = _task_process(_running_sync_store(stack, run["dag_run_id"]))
         supervisor = task.parent()
         assert supervisor is not None
+        assert " ".join(supervisor.cmdline()).startswith("airflow worker -- LocalExecutor")
         supervisor.kill()
         # unsupervised, the task process starts no new window and ends soon
         task.wait(timeout=120)
