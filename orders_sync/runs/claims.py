@@ -13,12 +13,18 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 
+import psycopg
 import sqlalchemy as sa
 
+from orders_sync.config import get_settings
 from orders_sync.db import locks
+from orders_sync.db.engine import database_lost, is_disconnect, wait_for_database
 from orders_sync.db.repositories import sync_log
 from orders_sync.domain import CloseReason
 from orders_sync.runs.liveness import is_run_alive
+
+SORT_ATTEMPTS = 3
+"""How often a store's running rows are sorted when the database drops the connection."""
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +80,50 @@ def _live_runs(conn: sa.Connection, running: list[sync_log.RunningRow], run_id: 
     )
 
 
+def _sort_running_rows(
+    engine: sa.Engine, store_lock: locks.HeldLock, store_code: str, run_id: str
+) -> tuple[str | None, int] | None:
+    """Under the store's lock, close the ``running`` rows nobody writes any more, or find the
+    live run that still does: ``(busy_with, closed)``. A database that drops the connection
+    meanwhile is waited for (``ORDERS_SYNC_DATABASE_WAIT``), the lock checked — taken again —
+    and the rows sorted again; ``None`` when another run took the lock in between.
+
+    Raises:
+        DatabaseLost: the database did not answer again in time.
+    """
+    wait_s = get_settings().database_wait_s
+    for attempt in range(SORT_ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                running = sync_log.running_rows(conn, store_code=store_code)
+                live = _live_runs(conn, running, run_id)
+                if live:
+                    return live[0], 0
+                return None, sync_log.close_rows(
+                    conn,
+                    running,
+                    CloseReason.ABANDONED,
+                    f"the process running this window died; closed by run {run_id}",
+                )
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            if not is_disconnect(exc) or attempt == SORT_ATTEMPTS - 1:
+                raise
+            logger.warning(
+                "store %s: the orders database stopped answering while its running windows "
+                "were sorted; waiting up to %.0f s",
+                store_code,
+                wait_s,
+                extra={"run_id": run_id, "store_code": store_code},
+            )
+            if not wait_for_database(engine, wait_s):
+                raise database_lost(
+                    engine, f"store {store_code} could not be claimed within {wait_s:.0f} s"
+                ) from exc
+            if not store_lock.verify():
+                return None
+    raise AssertionError("unreachable")
+
+
 @contextlib.contextmanager
 def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[StoreClaim]:
     """Make ``store_code`` this run's for the block, or say who has it.
@@ -89,20 +139,11 @@ def claim_store(engine: sa.Engine, store_code: str, run_id: str) -> Iterator[Sto
         if not store_lock:
             yield StoreClaim(acquired=False)
             return
-        with engine.begin() as conn:
-            running = sync_log.running_rows(conn, store_code=store_code)
-            live = _live_runs(conn, running, run_id)
-            if live:
-                busy_with: str | None = live[0]
-                closed = 0
-            else:
-                busy_with = None
-                closed = sync_log.close_rows(
-                    conn,
-                    running,
-                    CloseReason.ABANDONED,
-                    f"the process running this window died; closed by run {run_id}",
-                )
+        sorted_rows = _sort_running_rows(engine, store_lock, store_code, run_id)
+        if sorted_rows is None:  # the database dropped the lock and another run took it
+            yield StoreClaim(acquired=False)
+            return
+        busy_with, closed = sorted_rows
         if busy_with is not None:
             yield StoreClaim(acquired=False, busy_with=busy_with)
             return

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pendulum
@@ -233,3 +234,35 @@ def test_a_process_run_whose_owner_died_is_closed(engine: sa.Engine) -> None:
         held = _open_run(engine, "held-run")
         assert run_lifecycle.close_abandoned_runs(engine) == []
     assert held == "held-run"
+
+
+def test_a_connection_dropped_while_a_store_is_claimed_is_waited_out(engine: sa.Engine) -> None:
+    """issue 22: the database drops the connection sorting a store's running rows (a real
+    ``pg_terminate_backend`` of that very session, at that statement): the claim waits for
+    the database, checks its lock and sorts again — the job is not a crash."""
+    from orders_sync.runs.claims import claim_store
+    from tests.support.seeding import LogRow, seed_log
+
+    day = dt.date(2026, 11, 30)
+    seed_log(engine, [LogRow("A001", day, day, "running")], run_id="a-dead-run")
+    fired: list[int] = []
+
+    def drop_it(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not fired and "'running'" in statement and "orders_sync_log" in statement:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+                admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            fired.append(pid)
+
+    sa.event.listen(engine, "before_cursor_execute", drop_it)
+    try:
+        with claim_store(engine, "A001", "the-claiming-run") as claim:
+            assert claim.acquired and claim.closed == 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", drop_it)
+    assert fired  # the connection really was dropped under the claim
+    with engine.connect() as conn:
+        status, reason = conn.execute(
+            sa.text("SELECT status, close_reason FROM orders_sync_log WHERE run_id = 'a-dead-run'")
+        ).one()
+    assert (status, reason) == ("failed", "abandoned")
