@@ -8,15 +8,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint lock airflow stop-db benchmarks system-deps airflow-version
 
+# The editable install leaves orders_sync.egg-info in the checkout; with the checkout on
+# PYTHONPATH (the tests' and the local stack's Airflow) it is a second copy of the distribution
+# and Airflow loads the plugin entry point twice ("Plugin 'orders_sync' already registered"):
+# it is removed.
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
 	$(BIN)/pip install --quiet --no-deps -e .
-	# setuptools leaves orders_sync.egg-info in the checkout; with the checkout on PYTHONPATH
-	# (the tests' and the local stack's Airflow) it is a second copy of the distribution and
-	# Airflow loads the plugin entry point twice ("Plugin 'orders_sync' already registered").
-	rm -rf orders_sync.egg-info
+	@rm -rf orders_sync.egg-info
 	touch $(STAMP)
 
 install: $(STAMP)
