@@ -7,9 +7,9 @@
   compressed, and whether the signed-in user may trigger the DAG.
 - ``POST <prefix>/sync`` ``{"store_code": "A001"}`` — triggers ``orders_sync_run_profiler``
   with ``{"store_code": …}`` as the signed-in user (Airflow's own trigger endpoint, called
-  with the user's identity: the run is theirs, with a note): the same automatic decision the
-  daily run makes, for one store. It needs Airflow's permission to trigger the DAG (POST on
-  its runs); without it, 403.
+  with the user's identity: the run is theirs, with a note and an audit-log entry): the same
+  automatic decision the daily run makes, for one store. It needs Airflow's permission to
+  trigger the DAG (POST on its runs); without it, 403.
 
 Every route requires Airflow's login: the caller's Airflow session cookie or bearer token is
 checked by Airflow's own ``requires_access_dag`` (read access to the profiler DAG), because
@@ -24,6 +24,7 @@ Airflow's API server at the top: only the plugin (in the api-server) imports it.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -148,6 +149,7 @@ def trigger_store_run(store_code: str, request: Request, user: Any, session: Any
     from airflow.api_fastapi.core_api.routes.public.dag_run import trigger_dag_run
     from airflow.models.dag import DagModel
     from airflow.models.dagbag import DBDagBag
+    from airflow.models.log import Log
 
     body = TriggerDAGRunPostBody(
         logical_date=None,
@@ -157,6 +159,19 @@ def trigger_store_run(store_code: str, request: Request, user: Any, session: Any
     # the endpoint function returns the DagRun row (FastAPI turns it into its response model)
     run: Any = trigger_dag_run(
         dag_id=DAG_ID, body=body, dag_bag=DBDagBag(), user=user, session=session, request=request
+    )
+    # Airflow's audit log, as its own trigger endpoint's action logging would write it
+    session.add(
+        Log(
+            event="trigger_dag_run",
+            owner=user.get_name(),
+            owner_display_name=user.get_name(),
+            dag_id=DAG_ID,
+            run_id=run.run_id,
+            extra=json.dumps(
+                {"conf": {"store_code": store_code}, "via": "orders_sync coverage page"}
+            ),
+        )
     )
     paused = session.scalar(sa.select(DagModel.is_paused).where(DagModel.dag_id == DAG_ID))
     return {

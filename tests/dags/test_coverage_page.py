@@ -140,6 +140,10 @@ def test_the_data_is_compact_and_only_a_user_who_may_trigger_can_sync_now(
         run = stack.api.get_run(DAG_ID, answer["dag_run_id"])
         assert run["conf"] == {"store_code": "A0200"} and run["run_type"] == "manual"
         assert run["triggering_user_name"] == "admin"
+        [logged] = [e for e in stack.api.request("GET", "/eventLogs", params={
+            "dag_id": DAG_ID, "event": "trigger_dag_run"})["event_logs"]
+            if e["run_id"] == answer["dag_run_id"]]  # fmt: skip
+        assert logged["owner"] == "admin" and "A0200" in logged["extra"]  # the audit log
         assert answer["url"].endswith(f"/dags/{DAG_ID}/runs/" + answer["dag_run_id"].replace(
             ":", "%3A").replace("+", "%2B"))  # fmt: skip
     finally:
