@@ -5,10 +5,12 @@ an Airflow with orders_sync installed lists it in ``airflow plugins``, no file c
 :mod:`.notifier`, this module imports Airflow at the top; nothing of orders_sync imports it.
 
 **Coverage page** (``fastapi_apps`` + ``external_views``): ``/orders_sync/`` in the api-server,
-in the navigation and on the DAG's page — every store + pipeline, sortable, with a day grid
-coloured like Airflow's grid and each failing cell's error
+in the navigation and on the DAG's page — the chain in numbers (each a filter), every store +
+pipeline worst first, 50 to a page, its failing streak as one fact, a day grid coloured like
+Airflow's grid with the newest days in view, and "Sync now" for a store
 (:mod:`orders_sync.airflow_support.coverage_app`). It requires Airflow's login: a request
-without a valid Airflow session or token is refused (401/403).
+without a valid Airflow session or token is refused (401/403); "Sync now" also needs the
+permission to trigger the DAG.
 
 **Listener.**
 A listener on DAG-run state changes (it runs in the scheduler). For
