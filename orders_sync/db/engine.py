@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -17,6 +19,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from orders_sync.config import Settings, get_settings
 from orders_sync.exceptions import ConfigurationError, DatabaseLost, DatabaseUnavailableError
+
+T = TypeVar("T")
 
 UNBOUNDED_POOL = 1000
 _engines: dict[str, Engine] = {}
@@ -175,6 +179,36 @@ def wait_for_database(
             elif stop.wait(pause):
                 return False
             delay = min(delay * 2, 5.0)
+
+
+def retry_when_disconnected(
+    engine: Engine,
+    attempt: Callable[[], T],
+    *,
+    wait_s: float,
+    what: str,
+    attempts: int = 2,
+    on_wait: Callable[[BaseException], None] | None = None,
+) -> T:
+    """``attempt()``; when the database connection goes away under it, wait for the database
+    (at most ``wait_s``, :func:`wait_for_database`) and call it again, ``attempts`` times in
+    all. ``on_wait`` hears of each wait first.
+
+    Raises:
+        DatabaseLost: the database did not answer again in time (``what`` could not be done).
+        the attempt's own error: not a lost connection, or the last attempt's.
+    """
+    for number in range(attempts):
+        try:
+            return attempt()
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+            if not is_disconnect(exc) or number == attempts - 1:
+                raise
+            if on_wait is not None:
+                on_wait(exc)
+            if not wait_for_database(engine, wait_s):
+                raise database_lost(engine, f"{what} within {wait_s:.0f} s") from exc
+    raise AssertionError("unreachable")
 
 
 def database_lost(engine: Engine, what: str) -> DatabaseLost:

@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 
 from orders_sync.config import get_settings
-from orders_sync.db.engine import database_lost, is_disconnect, wait_for_database
+from orders_sync.db.engine import retry_when_disconnected
 
 STORE_NAMESPACE = "orders_sync:store:"
 RUN_NAMESPACE = "orders_sync:run:"
@@ -91,18 +91,20 @@ class HeldLock:
         Raises:
             DatabaseLost: the database did not answer again in time.
         """
+        return retry_when_disconnected(
+            self._engine,
+            self._try_or_discard,
+            wait_s=self._database_wait_s,
+            what="the lock could not be taken",
+        )
+
+    def _try_or_discard(self) -> bool:
+        """:meth:`_try`; a connection that failed it is thrown away."""
         try:
             return self._try()
-        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
+        except (sa.exc.SQLAlchemyError, psycopg.Error):
             self._discard()
-            if not is_disconnect(exc):
-                raise
-            if not wait_for_database(self._engine, self._database_wait_s):
-                raise database_lost(
-                    self._engine,
-                    f"the lock could not be taken within {self._database_wait_s:.0f} s",
-                ) from exc
-            return self._try()
+            raise
 
     def verify(self) -> bool:
         """Whether the lock is still held; if its connection died, take it again if free.

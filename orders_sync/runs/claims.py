@@ -13,12 +13,11 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 
-import psycopg
 import sqlalchemy as sa
 
 from orders_sync.config import get_settings
 from orders_sync.db import locks
-from orders_sync.db.engine import database_lost, is_disconnect, wait_for_database
+from orders_sync.db.engine import retry_when_disconnected
 from orders_sync.db.repositories import sync_log
 from orders_sync.domain import CloseReason
 from orders_sync.runs.liveness import is_run_alive
@@ -92,36 +91,42 @@ def _sort_running_rows(
         DatabaseLost: the database did not answer again in time.
     """
     wait_s = get_settings().database_wait_s
-    for attempt in range(SORT_ATTEMPTS):
-        try:
-            with engine.begin() as conn:
-                running = sync_log.running_rows(conn, store_code=store_code)
-                live = _live_runs(conn, running, run_id)
-                if live:
-                    return live[0], 0
-                return None, sync_log.close_rows(
-                    conn,
-                    running,
-                    CloseReason.ABANDONED,
-                    f"the process running this window died; closed by run {run_id}",
-                )
-        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
-            if not is_disconnect(exc) or attempt == SORT_ATTEMPTS - 1:
-                raise
-            logger.warning(
-                "store %s: the orders database stopped answering while its running windows "
-                "were sorted; waiting up to %.0f s",
-                store_code,
-                wait_s,
-                extra={"run_id": run_id, "store_code": store_code},
+    retrying = False
+
+    def sort_once() -> tuple[str | None, int] | None:
+        nonlocal retrying
+        if retrying and not store_lock.verify():  # the lock died with the connection
+            return None
+        retrying = True
+        with engine.begin() as conn:
+            running = sync_log.running_rows(conn, store_code=store_code)
+            live = _live_runs(conn, running, run_id)
+            if live:
+                return live[0], 0
+            return None, sync_log.close_rows(
+                conn,
+                running,
+                CloseReason.ABANDONED,
+                f"the process running this window died; closed by run {run_id}",
             )
-            if not wait_for_database(engine, wait_s):
-                raise database_lost(
-                    engine, f"store {store_code} could not be claimed within {wait_s:.0f} s"
-                ) from exc
-            if not store_lock.verify():
-                return None
-    raise AssertionError("unreachable")
+
+    def say_waiting(exc: BaseException) -> None:
+        logger.warning(
+            "store %s: the orders database stopped answering while its running windows "
+            "were sorted; waiting up to %.0f s",
+            store_code,
+            wait_s,
+            extra={"run_id": run_id, "store_code": store_code},
+        )
+
+    return retry_when_disconnected(
+        engine,
+        sort_once,
+        wait_s=wait_s,
+        what=f"store {store_code} could not be claimed",
+        attempts=SORT_ATTEMPTS,
+        on_wait=say_waiting,
+    )
 
 
 @contextlib.contextmanager
