@@ -31,6 +31,7 @@ from tests.dags.conftest import (
     DAG_ID,
     TIMEZONE,
     RunningStack,
+    log_rows,
     profiler_run_ids,
     seed_stores,
     summary_row,
@@ -45,20 +46,6 @@ def stack(airflow_stack: RunningStack, db_url: str) -> RunningStack:
     airflow_stack.use_orders_database(db_url)
     _simulator(airflow_stack, "reset", {})
     return airflow_stack
-
-
-def _rows(engine: sa.Engine, run_id: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [
-            dict(row._mapping)
-            for row in conn.execute(
-                sa.text(
-                    "SELECT store_code, from_date, to_date, status, attempt_no "
-                    "FROM orders_sync_log WHERE run_id = :r ORDER BY store_code, from_date"
-                ),
-                {"r": run_id},
-            )
-        ]
 
 
 def _duplicates(engine: sa.Engine) -> int:
@@ -90,7 +77,7 @@ def test_a_cleared_finished_sync_store_resumes_from_the_log(
         first = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=240)
         assert first["state"] == "success"
         [run_id] = profiler_run_ids(engine)
-        before = _rows(engine, run_id)
+        before = log_rows(engine, run_id)
 
         stack.api.request(
             "POST",
@@ -108,7 +95,7 @@ def test_a_cleared_finished_sync_store_resumes_from_the_log(
         again = stack.api.wait_for_run(DAG_ID, run["dag_run_id"], timeout_s=240)
 
         assert again["state"] == "success"
-        assert _rows(engine, run_id) == before  # finished plans not run again: same rows
+        assert log_rows(engine, run_id) == before  # finished plans not run again: same rows
         assert summary_row(engine, run_id)["overall_status"] == "success"
         assert _duplicates(engine) == 0
     finally:
@@ -231,7 +218,7 @@ def _run_through_a_fault(
             )  # fmt: skip
             assert summary["overall_status"] == "success", summary
             assert outcomes == set()  # the table records the stores that did not sync: none
-            rows = _rows(engine, run_id)
+            rows = log_rows(engine, run_id)
             assert {r["store_code"] for r in rows} == {code for code, _, _ in STORES}
             windows = [(r["store_code"], r["from_date"], r["to_date"]) for r in rows]
             assert len(windows) == len(set(windows))  # each window once per run

@@ -111,6 +111,17 @@ def run(
     return wait(start(args, env, wrapper=wrapper, cwd=cwd), timeout_s)
 
 
+def run_status(db_url: str, *args: str, timezone: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/orders_sync_status.sh ARGS`` on ``db_url``, as a user runs it."""
+    env = child_env(
+        {"ORDERS_SYNC_DATABASE_URL": db_url, "ORDERS_SYNC_TIMEZONE": timezone}, wrapper=True
+    )
+    return subprocess.run(
+        [str(REPOSITORY_ROOT / "scripts" / "orders_sync_status.sh"), *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
 def wait_until(
     condition: Callable[[], bool],
     *,

@@ -7,18 +7,17 @@ import datetime as dt
 import gzip
 import json
 import re
-import subprocess
 
 import pendulum
 import pytest
 
-from orders_sync.config import REPOSITORY_ROOT, Settings
+from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
 from orders_sync.status.main import load_statuses
 from orders_sync.status.overview import failing_streak, overview_counts, worst_first
 from orders_sync.status.page_payload import page_payload
 from orders_sync_devtools.chain import chain_stores, seed_chain
-from tests.support.cli import child_env
+from tests.support.cli import run_status
 
 TIMEZONE = "Asia/Kolkata"
 STORES = 1000
@@ -72,17 +71,7 @@ def test_the_status_table_lists_the_same_order_with_streaks(
 ) -> None:
     settings, _ = chain
     statuses = load_statuses(get_engine(settings), settings)
-    done = subprocess.run(
-        [str(REPOSITORY_ROOT / "scripts" / "orders_sync_status.sh")],
-        env=child_env(
-            {"ORDERS_SYNC_DATABASE_URL": settings.database_url, "ORDERS_SYNC_TIMEZONE": TIMEZONE},
-            wrapper=True,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_status(settings.database_url, timezone=TIMEZONE)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     rows = [line.split()[0] for line in lines[3 : 3 + STORES]]

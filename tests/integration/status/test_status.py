@@ -13,16 +13,15 @@ import pendulum
 import pytest
 import sqlalchemy as sa
 
-from orders_sync.config import REPOSITORY_ROOT, Settings
+from orders_sync.config import Settings
 from orders_sync.db.engine import get_engine
 from orders_sync.status.coverage import day_state
 from orders_sync.status.main import load_statuses
 from orders_sync.status.page_payload import STATE_CODES, grid_cells, run_length
 from tests.support import observe
-from tests.support.cli import child_env
+from tests.support.cli import run_status
 from tests.support.seeding import LogRow, Store, seed_log, seed_stores
 
-SCRIPT = str(REPOSITORY_ROOT / "scripts" / "orders_sync_status.sh")
 TIMEZONE = "Asia/Kolkata"
 STATUSES = ("success", "success", "success", "failed", "partial", "running")
 
@@ -166,12 +165,7 @@ def test_every_field_matches_a_day_by_day_model(db_url: str, seed: int) -> None:
 
 
 def _status(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = child_env(
-        {"ORDERS_SYNC_DATABASE_URL": db_url, "ORDERS_SYNC_TIMEZONE": TIMEZONE}, wrapper=True
-    )
-    return subprocess.run(
-        [SCRIPT, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_status(db_url, *args, timezone=TIMEZONE)
 
 
 def test_the_command_prints_the_contracts_json_and_writes_nothing(db_url: str) -> None:
