@@ -147,3 +147,22 @@ def stuck_facts(status: StoreStatus) -> StuckFacts | None:
         since=min(s.since for s in status.stuck),
         attempts=max(s.attempts for s in status.stuck),
     )
+
+
+def problem_text(status: StoreStatus, max_error_chars: int | None = None) -> str:
+    """What is wrong with the store, for people: its failing streak and the latest error
+    (cut to ``max_error_chars``), then its stuck days — or, when only re-fetches of covered
+    days fail, that it is going stale. Empty when nothing is wrong. The status table and the
+    coverage page both show this text."""
+    streak, stuck = failing_streak(status), stuck_facts(status)
+    parts = []
+    if streak is not None:
+        error = " ".join((streak.error_message or streak.status).split())
+        if max_error_chars is not None and len(error) > max_error_chars:
+            error = error[: max_error_chars - 3] + "..."
+        parts.append(f"{streak.describe()}: {error}")
+    if stuck is not None and streak is not None:
+        parts.append(f"[{stuck.describe()}]")
+    elif stuck is not None:  # covered days whose re-fetches keep failing go stale: say so
+        parts.append(f"stale: re-fetches failing, {stuck.describe()}")
+    return " ".join(parts)

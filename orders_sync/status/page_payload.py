@@ -22,6 +22,7 @@ from orders_sync.status.overview import (
     failing_streak,
     health_flags,
     overview_counts,
+    problem_text,
     stuck_facts,
     worst_first,
 )
@@ -38,6 +39,7 @@ COLUMNS = (
     "flags",  # bit i set: HEALTH[i] holds
     "streak",  # [days, first_day, last_day, since, attempts, status, error, last_attempt_at]
     "stuck",  # [days, since, attempts]
+    "problem",  # the status table's text of the streak and stuck days ("" when none)
     "cells",  # run-length encoded day states, oldest first
     "task",  # [index into "runs", map_index] of the latest sync_store, or null
 )
@@ -151,6 +153,7 @@ def page_payload(
                     stuck.since.astimezone(dt.UTC).isoformat(timespec="seconds"),
                     stuck.attempts,
                 ],
+                problem_text(status),
                 grid_cells(status, grid[0], days),
                 None if batch is None else [runs(batch[0]), batch[1]],
             ]

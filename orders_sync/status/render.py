@@ -6,13 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from orders_sync.status.coverage import StoreStatus, day_state
-from orders_sync.status.overview import (
-    HEALTH,
-    failing_streak,
-    overview_counts,
-    stuck_facts,
-    worst_first,
-)
+from orders_sync.status.overview import HEALTH, overview_counts, problem_text, worst_first
 
 UTF8_CELLS = {"covered": "✓", "failing": "✗", "missing": "·", "running": "▸"}
 ASCII_CELLS = {"covered": "#", "failing": "x", "missing": ".", "running": ">"}
@@ -26,22 +20,6 @@ def _ranges(status: StoreStatus) -> str:
     ]
     more = len(status.missing) - MAX_RANGES_SHOWN
     return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "") or "-"
-
-
-def _failure(status: StoreStatus) -> str:
-    """The failing streak and its latest error, then the stuck days; ``-`` when neither."""
-    streak, stuck = failing_streak(status), stuck_facts(status)
-    parts = []
-    if streak is not None:
-        error = " ".join((streak.error_message or streak.status).split())
-        if len(error) > MAX_ERROR_CHARS:
-            error = error[: MAX_ERROR_CHARS - 3] + "..."
-        parts.append(f"{streak.describe()}: {error}")
-    if stuck is not None and streak is not None:
-        parts.append(f"[{stuck.describe()}]")
-    elif stuck is not None:  # covered days whose re-fetches keep failing go stale: say so
-        parts.append(f"stale: re-fetches failing, {stuck.describe()}")
-    return " ".join(parts) or "-"
 
 
 def render_table(
@@ -58,7 +36,7 @@ def render_table(
         lines.append(
             f"{s.store.store_code:<8} {s.pipeline:<15} {through:<15} {s.days_behind:>6} "
             f"{s.missing_days:>7}  {'yes' if s.is_running else '-':<3}  {_ranges(s):<36}  "
-            f"{_failure(s)}"
+            f"{problem_text(s, MAX_ERROR_CHARS) or '-'}"
         )
     if not statuses:
         lines.append("(no runnable store)")
